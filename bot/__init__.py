@@ -1,0 +1,1 @@
+"""Careers-advice chatbot for people thinking about training to teach in England."""

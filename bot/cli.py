@@ -1,0 +1,55 @@
+"""The `careers-bot` command line: parses arguments and hands over to one subcommand module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from bot.errors import BotError
+
+# Each module in bot/commands offers add_parser(subparsers) and run(args) -> int.
+COMMANDS: tuple[str, ...] = ("chat", "ask", "check")
+
+
+def _command_modules() -> list[ModuleType]:
+    return [importlib.import_module(f"bot.commands.{name}") for name in COMMANDS]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Builds the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="careers-bot",
+        description="Careers advice for people thinking about training to teach in England.",
+    )
+    parser.add_argument("--config", type=Path, default=None, help="config file (default: config.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _command_modules():
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one subcommand and returns its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.run(args)
+    except BotError as exc:
+        print(f"careers-bot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code

@@ -1,0 +1,1 @@
+"""The `careers-bot` subcommands, one module each."""

@@ -1,0 +1,277 @@
+"""Reads config.yaml and the environment into one typed, frozen Config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingConfig:
+    """Thresholds the matcher decides with."""
+
+    answer_threshold: float
+    answer_margin: float
+    suggest_threshold: float
+    suggestions: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShortlistConfig:
+    """Limits for the shortlist."""
+
+    default_travel_miles: int
+    max_travel_miles: int
+    max_providers: int
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyConfig:
+    """How long personal data is kept and which consent wording is current."""
+
+    retention_days: int
+    consent_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """The mail server digests go through; the password is read from SMTP_PASSWORD."""
+
+    host: str
+    port: int
+    security: str
+    username: str
+    timeout_seconds: float
+    password: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    """Digest delivery settings."""
+
+    from_address: str
+    retry_minutes: tuple[int, ...]
+    outbox_dir: Path
+    smtp: SmtpConfig
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """Where the webhook listens and the URL Telegram is told to call."""
+
+    listen: str
+    port: int
+    path: str
+    public_url: str
+    secret: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """Telegram settings; the token is read from TELEGRAM_BOT_TOKEN."""
+
+    mode: str
+    webhook: WebhookConfig
+    token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminConfig:
+    """Who may use the staff commands."""
+
+    telegram_ids: frozenset[str]
+    terminal_ids: frozenset[str]
+
+    def is_admin(self, channel: str, user_id: str) -> bool:
+        """Tells whether this person may use staff commands."""
+        ids = self.telegram_ids if channel == "telegram" else self.terminal_ids
+        return user_id in ids
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadConfig:
+    """Watching the knowledge folder for edits."""
+
+    watch: bool
+    poll_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Every setting the bot runs with."""
+
+    path: Path
+    branding_name: str
+    regions: tuple[str, ...]
+    knowledge_dir: Path
+    database: Path
+    timezone: str
+    matching: MatchingConfig
+    shortlist: ShortlistConfig
+    privacy: PrivacyConfig
+    digest: DigestConfig
+    telegram: TelegramConfig
+    admins: AdminConfig
+    reload: ReloadConfig
+
+
+class _Section:
+    """Reads one mapping of the file, naming the full key in every error."""
+
+    def __init__(self, data: object, prefix: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{prefix or 'the file'} must be a mapping of settings")
+        self._data: Mapping[str, Any] = data
+        self._prefix = prefix
+        self._used: set[str] = set()
+
+    def _key(self, name: str) -> str:
+        return f"{self._prefix}.{name}" if self._prefix else name
+
+    def get(self, name: str, kind: type[T], check: Callable[[T], bool] | None = None, rule: str = "") -> T:
+        self._used.add(name)
+        if name not in self._data:
+            raise ConfigError(f"missing setting {self._key(name)!r}")
+        value = self._data[name]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(f"setting {self._key(name)!r} must be a {kind.__name__}, not {value!r}")
+        if check is not None and not check(value):
+            raise ConfigError(f"setting {self._key(name)!r} {rule} (found {value!r})")
+        return value
+
+    def section(self, name: str) -> _Section:
+        self._used.add(name)
+        if name not in self._data:
+            raise ConfigError(f"missing section {self._key(name)!r}")
+        return _Section(self._data[name], self._key(name))
+
+    def strings(self, name: str) -> tuple[str, ...]:
+        items = self.get(name, list)
+        if not all(isinstance(i, str | int) and not isinstance(i, bool) for i in items):
+            raise ConfigError(f"setting {self._key(name)!r} must be a list of text values")
+        return tuple(str(i) for i in items)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self._data) - self._used)
+        if unknown:
+            raise ConfigError(f"unknown setting {self._key(unknown[0])!r} (check the spelling)")
+
+
+def _positive(value: float) -> bool:
+    return value > 0
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Loads and validates the config file; raises ConfigError naming the bad key."""
+    path = (path or Path(os.environ.get("CAREERS_BOT_CONFIG", DEFAULT_CONFIG))).resolve()
+    env = os.environ if environ is None else environ
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    root = _Section(raw, "")
+    base = path.parent
+    config = _build(root, base, env, path)
+    root.finish()
+    return config
+
+
+def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Config:
+    branding = root.section("branding")
+    matching = root.section("matching")
+    shortlist = root.section("shortlist")
+    privacy = root.section("privacy")
+    digest = root.section("digest")
+    smtp = digest.section("smtp")
+    telegram = root.section("telegram")
+    webhook = telegram.section("webhook")
+    admins = root.section("admins")
+    reload = root.section("reload")
+    unit = (lambda v: 0.0 <= v <= 1.0, "must be between 0 and 1")
+    config = Config(
+        path=path,
+        branding_name=branding.get("name", str),
+        regions=branding.strings("regions"),
+        knowledge_dir=base / root.get("knowledge_dir", str),
+        database=base / root.get("database", str),
+        timezone=_timezone(root.get("timezone", str)),
+        matching=MatchingConfig(
+            answer_threshold=matching.get("answer_threshold", float, *unit),
+            answer_margin=matching.get("answer_margin", float, *unit),
+            suggest_threshold=matching.get("suggest_threshold", float, *unit),
+            suggestions=matching.get("suggestions", int, lambda v: 1 <= v <= 8, "must be from 1 to 8"),
+        ),
+        shortlist=ShortlistConfig(
+            default_travel_miles=shortlist.get("default_travel_miles", int, _positive, "must be above 0"),
+            max_travel_miles=shortlist.get("max_travel_miles", int, _positive, "must be above 0"),
+            max_providers=shortlist.get("max_providers", int, _positive, "must be above 0"),
+        ),
+        privacy=PrivacyConfig(
+            retention_days=privacy.get("retention_days", int, _positive, "must be above 0"),
+            consent_version=privacy.get("consent_version", str, bool, "must not be empty"),
+        ),
+        digest=DigestConfig(
+            from_address=digest.get("from_address", str, bool, "must not be empty"),
+            retry_minutes=tuple(int(m) for m in digest.strings("retry_minutes")),
+            outbox_dir=base / digest.get("outbox_dir", str),
+            smtp=SmtpConfig(
+                host=smtp.get("host", str, bool, "must not be empty"),
+                port=smtp.get("port", int, lambda v: 0 < v < 65536, "must be a port number"),
+                security=smtp.get("security", str, lambda v: v in ("none", "starttls", "tls"),
+                                  "must be none, starttls or tls"),
+                username=smtp.get("username", str),
+                timeout_seconds=smtp.get("timeout_seconds", float, _positive, "must be above 0"),
+                password=env.get("SMTP_PASSWORD") or None,
+            ),
+        ),
+        telegram=TelegramConfig(
+            mode=telegram.get("mode", str, lambda v: v in ("polling", "webhook"), "must be polling or webhook"),
+            webhook=WebhookConfig(
+                listen=webhook.get("listen", str),
+                port=webhook.get("port", int, lambda v: 0 < v < 65536, "must be a port number"),
+                path=webhook.get("path", str, lambda v: v.startswith("/"), "must start with /"),
+                public_url=webhook.get("public_url", str),
+                secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            ),
+            token=env.get("TELEGRAM_BOT_TOKEN") or None,
+        ),
+        admins=AdminConfig(
+            telegram_ids=frozenset(admins.strings("telegram_ids")),
+            terminal_ids=frozenset(admins.strings("terminal_ids")),
+        ),
+        reload=ReloadConfig(
+            watch=reload.get("watch", bool),
+            poll_seconds=reload.get("poll_seconds", float, _positive, "must be above 0"),
+        ),
+    )
+    for section in (branding, matching, shortlist, privacy, digest, smtp, telegram, webhook, admins, reload):
+        section.finish()
+    if config.matching.suggest_threshold > config.matching.answer_threshold:
+        raise ConfigError("setting 'matching.suggest_threshold' must not be above 'matching.answer_threshold'")
+    return config
+
+
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"setting 'timezone' is not a known time zone (found {name!r})") from None
+    return name

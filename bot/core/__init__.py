@@ -1,0 +1,1 @@
+"""The channel-free conversation core: turns in, replies out."""

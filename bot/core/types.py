@@ -1,0 +1,67 @@
+"""The values that cross the channel boundary: a Turn comes in, Replies go out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """What a reply did, recorded on the reply and in the turn log."""
+
+    ANSWERED = "answered"
+    SUGGESTED = "suggested"
+    NO_MATCH = "no_match"
+    OUT_OF_SCOPE = "out_of_scope"
+    CLARIFICATION = "clarification"
+    ERROR = "error"
+    MENU = "menu"
+    PROMPT = "prompt"
+    SHORTLIST = "shortlist"
+    CONFIRMED = "confirmed"
+    INFO = "info"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """One choice offered under a reply; the payload is at most 64 bytes."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One thing a person did: typed text, pressed a button, or opened a start link."""
+
+    channel: str
+    user_id: str
+    text: str = ""
+    payload: str | None = None
+    start_payload: str | None = None
+    username: str | None = None
+    display_name: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply, such as a JSON export of a person's data."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message the bot sends back, with its buttons and outcome."""
+
+    text: str
+    status: Status
+    buttons: tuple[Button, ...] = ()
+    entry: str | None = None
+    score: float | None = None
+    attachment: Attachment | None = None

@@ -1,0 +1,1 @@
+"""The knowledge base: loading, checking and reading the YAML files staff edit."""

@@ -1,0 +1,1 @@
+"""Matching what people type to answer entries."""

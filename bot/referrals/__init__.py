@@ -1,0 +1,1 @@
+"""Referrals of consenting people to providers, and the digests that deliver them."""

@@ -1,0 +1,1 @@
+"""The impartial shortlist of routes and providers."""

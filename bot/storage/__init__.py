@@ -1,0 +1,1 @@
+"""Where conversations, turns, referrals and digests are kept."""

@@ -1,0 +1,134 @@
+"""The Store contract every backend implements (memory, SQLite; PostgreSQL later)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.core.session import Session
+from bot.referrals.model import Referral
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One logged turn: what came in, what the bot did, and how sure it was."""
+
+    channel: str
+    user_id: str
+    at: datetime
+    text: str
+    payload: str | None
+    status: str
+    entry: str | None
+    topic: str | None
+    score: float | None
+    journey: str | None
+    campaign: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """A thumbs up or down on one answer entry."""
+
+    channel: str
+    user_id: str
+    entry: str
+    helpful: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRecord:
+    """One digest in the ledger: started, then finished once the provider has it."""
+
+    digest_id: str
+    provider_id: str
+    referral_ids: tuple[str, ...]
+    started_at: datetime
+    finished_at: datetime | None
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReport:
+    """What /forget removed, and the providers that already have the person's details."""
+
+    turns: int
+    referrals: int
+    feedback: int
+    sessions: int
+    already_sent_to: tuple[str, ...]
+
+
+class Store(Protocol):
+    """Persistence for the core; every method is safe to call from many tasks at once."""
+
+    async def open(self) -> None:
+        """Prepares the store (creates or migrates the schema)."""
+
+    async def close(self) -> None:
+        """Releases connections; the store can be opened again."""
+
+    async def get_session(self, channel: str, user_id: str) -> Session | None:
+        """Returns the saved session, or None for someone new."""
+
+    async def save_session(self, session: Session) -> None:
+        """Saves the session, replacing any earlier one for the same person."""
+
+    async def log_turn(self, record: TurnRecord) -> None:
+        """Appends one turn to the turn log."""
+
+    async def turns_between(self, start: datetime, end: datetime) -> Sequence[TurnRecord]:
+        """Returns logged turns with start <= at < end, oldest first."""
+
+    async def add_referral(self, referral: Referral) -> None:
+        """Stores a new pending referral."""
+
+    async def referrals_for(self, channel: str, user_id: str) -> Sequence[Referral]:
+        """Returns every referral a person made, newest first."""
+
+    async def withdraw_referral(self, referral_id: str, channel: str, user_id: str) -> bool:
+        """Withdraws a pending referral of this person; False if none could be withdrawn."""
+
+    async def pending_referrals(self, provider_id: str | None = None) -> Sequence[Referral]:
+        """Returns pending referrals not yet in an unfinished digest, oldest first."""
+
+    async def referrals_between(self, start: datetime, end: datetime) -> Sequence[Referral]:
+        """Returns referrals consented within [start, end), any status."""
+
+    async def start_digest(self, record: DigestRecord) -> None:
+        """Records that a digest of these referrals is about to be sent."""
+
+    async def finish_digest(self, digest_id: str, at: datetime) -> None:
+        """Marks a digest delivered and its referrals sent."""
+
+    async def fail_digest(self, digest_id: str, error: str, next_attempt_at: datetime) -> None:
+        """Records a failed attempt; the digest stays unfinished and is retried later."""
+
+    async def unfinished_digests(self, provider_id: str | None = None) -> Sequence[DigestRecord]:
+        """Returns digests started but not finished (to re-send with the same id)."""
+
+    async def last_digest_at(self, provider_id: str) -> datetime | None:
+        """Returns when the provider's last digest was delivered."""
+
+    async def add_feedback(self, record: FeedbackRecord) -> None:
+        """Stores a thumbs up or down."""
+
+    async def feedback_between(self, start: datetime, end: datetime) -> Sequence[FeedbackRecord]:
+        """Returns feedback given within [start, end)."""
+
+    async def sessions_between(self, start: datetime, end: datetime) -> Sequence[Session]:
+        """Returns sessions created within [start, end)."""
+
+    async def export_person(self, channel: str, user_id: str) -> dict[str, Any]:
+        """Returns everything held about a person, as JSON-serialisable data."""
+
+    async def erase_person(self, channel: str, user_id: str) -> ErasureReport:
+        """Deletes every row about a person, pending referrals included."""
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        """Removes personal data older than cutoff; turns keep only anonymous fields. Returns rows changed."""

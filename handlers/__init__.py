@@ -1,0 +1,1 @@
+"""One user journey per module, channel-free."""
