@@ -233,15 +233,21 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
             smtp=SmtpConfig(
                 host=smtp.get("host", str, bool, "must not be empty"),
                 port=smtp.get("port", int, lambda v: 0 < v < 65536, "must be a port number"),
-                security=smtp.get("security", str, lambda v: v in ("none", "starttls", "tls"),
-                                  "must be none, starttls or tls"),
+                security=smtp.get(
+                    "security",
+                    str,
+                    lambda v: v in ("none", "starttls", "tls"),
+                    "must be none, starttls or tls",
+                ),
                 username=smtp.get("username", str),
                 timeout_seconds=smtp.get("timeout_seconds", float, _positive, "must be above 0"),
                 password=env.get("SMTP_PASSWORD") or None,
             ),
         ),
         telegram=TelegramConfig(
-            mode=telegram.get("mode", str, lambda v: v in ("polling", "webhook"), "must be polling or webhook"),
+            mode=telegram.get(
+                "mode", str, lambda v: v in ("polling", "webhook"), "must be polling or webhook"
+            ),
             webhook=WebhookConfig(
                 listen=webhook.get("listen", str),
                 port=webhook.get("port", int, lambda v: 0 < v < 65536, "must be a port number"),
@@ -263,7 +269,9 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
     for section in (branding, matching, shortlist, privacy, digest, smtp, telegram, webhook, admins, reload):
         section.finish()
     if config.matching.suggest_threshold > config.matching.answer_threshold:
-        raise ConfigError("setting 'matching.suggest_threshold' must not be above 'matching.answer_threshold'")
+        raise ConfigError(
+            "setting 'matching.suggest_threshold' must not be above 'matching.answer_threshold'"
+        )
     return config
 
 

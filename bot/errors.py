@@ -1,11 +1,11 @@
 """The one exception tree of the project, caught once at the edges.
 
-    BotError
-     +-- ConfigError          bad or missing configuration; stops start-up
-     +-- KnowledgeError       knowledge files that do not load; carries every problem
-     +-- StorageError         the database failed (locked, corrupt, unreachable)
-     +-- DeliveryError        a digest could not be sent (SMTP, Telegram)
-     +-- InputError           something a person typed that cannot be used as given
+BotError
+ +-- ConfigError          bad or missing configuration; stops start-up
+ +-- KnowledgeError       knowledge files that do not load; carries every problem
+ +-- StorageError         the database failed (locked, corrupt, unreachable)
+ +-- DeliveryError        a digest could not be sent (SMTP, Telegram)
+ +-- InputError           something a person typed that cannot be used as given
 """
 
 from __future__ import annotations

@@ -63,5 +63,6 @@ class Reply:
     status: Status
     buttons: tuple[Button, ...] = ()
     entry: str | None = None
+    topic: str | None = None
     score: float | None = None
     attachment: Attachment | None = None

@@ -1,0 +1,48 @@
+"""The composition root: builds the store, the content and the engine with its journeys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config
+from bot.core.clock import Clock, SystemClock
+from bot.core.content import ContentHolder, load_content
+from bot.core.engine import Engine
+from bot.core.journey import Journey
+from bot.storage.base import Store
+from bot.storage.sqlite import SqliteStore
+from handlers.ask import AskJourney
+from handlers.start import StartJourney
+
+
+def build_journeys() -> list[Journey]:
+    """Returns every user journey the bot runs."""
+    return [StartJourney(), AskJourney()]
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """A running bot: its configuration, content, store and engine."""
+
+    config: Config
+    content: ContentHolder
+    store: Store
+    engine: Engine
+
+
+@asynccontextmanager
+async def open_app(
+    config: Config, database: Path | None = None, store: Store | None = None, clock: Clock | None = None
+) -> AsyncIterator[App]:
+    """Loads the knowledge, opens the store and yields a ready App; closes the store on exit."""
+    content = ContentHolder(config, load_content(config))
+    store = store or SqliteStore(database or config.database)
+    await store.open()
+    try:
+        engine = Engine(config, content, store, build_journeys(), clock or SystemClock())
+        yield App(config=config, content=content, store=store, engine=engine)
+    finally:
+        await store.close()

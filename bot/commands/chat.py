@@ -1,0 +1,38 @@
+"""`careers-bot chat`: talk to the bot in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.app import open_app
+from bot.channels.terminal import TerminalChat
+from bot.config import load_config
+
+
+def add_parser(subparsers: Any) -> None:
+    """Registers the chat subcommand."""
+    parser = subparsers.add_parser(
+        "chat",
+        help="chat with the bot in this terminal",
+        description="Chat in the terminal. Type a question, or a button's number. Ctrl-D or /quit ends it.",
+    )
+    parser.add_argument("--user", default="me", help="who you are; the same id resumes the same conversation")
+    parser.add_argument("--db", type=Path, default=None, help="database file (default: from config.yaml)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the terminal chat until the input ends."""
+    config = load_config(args.config)
+    asyncio.run(_chat(config, args.db, args.user))
+    return 0
+
+
+async def _chat(config: Any, database: Path | None, user: str) -> None:
+    async with open_app(config, database=database) as app:
+        chat = TerminalChat(app.engine, user, sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
+        await chat.run()

@@ -1,0 +1,195 @@
+"""The conversation engine: one turn in, replies out, the session saved, the turn logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+
+from bot.config import Config
+from bot.core.clock import Clock, SystemClock
+from bot.core.content import ContentHolder
+from bot.core.journey import Context, Journey, Outcome
+from bot.core.routing import clean_text, parse_command, parse_payload
+from bot.core.session import Session
+from bot.core.types import Reply, Status, Turn
+from bot.errors import StorageError
+from bot.knowledge.values import message
+from bot.storage.base import Store, TurnRecord
+
+log = logging.getLogger(__name__)
+
+START = "start"  # the journey that owns /start, /help and the main menu
+ASK = "ask"  # the journey free text goes to when no other journey is waiting for it
+MENU_ACTION = "menu"
+
+
+class _UserLocks:
+    """One lock per person, dropped when nobody waits on it, so turns never interleave."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    async def run(self, key: tuple[str, str], work: Callable[[], Awaitable[list[Reply]]]) -> list[Reply]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await work()
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class Engine:
+    """Routes each turn to a journey, in order per person, and never lets an error escape."""
+
+    def __init__(
+        self,
+        config: Config,
+        content: ContentHolder,
+        store: Store,
+        journeys: Iterable[Journey],
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.content = content
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.journeys = {journey.name: journey for journey in journeys}
+        self._commands = {cmd: j for j in self.journeys.values() for cmd in j.commands}
+        self._locks = _UserLocks()
+        for needed in (START, ASK):
+            if needed not in self.journeys:
+                raise ValueError(f"the engine needs a {needed!r} journey")
+
+    async def handle(self, turn: Turn) -> list[Reply]:
+        """Handles one turn and returns the replies; turns of one person run one at a time."""
+        return await self._locks.run((turn.channel, turn.user_id), lambda: self._handle(turn))
+
+    async def resume(self, channel: str, user_id: str) -> list[Reply]:
+        """Greets a returning person where they left off, or a new one with the welcome."""
+        return await self.handle(Turn(channel=channel, user_id=user_id, text="/start", at=self.clock.now()))
+
+    async def _handle(self, turn: Turn) -> list[Reply]:
+        turn = replace(turn, text=clean_text(turn.text), at=self.clock.now())
+        ctx = self._context(turn)
+        try:
+            session = await self.store.get_session(turn.channel, turn.user_id)
+        except StorageError:
+            log.exception("could not load a session")
+            return [self._error_reply(ctx)]
+        session = self._prepare_session(session, turn)
+        try:
+            outcome = await self._route(ctx, turn, session)
+        except Exception:
+            log.exception("a journey failed on a %s turn", turn.channel)
+            outcome = Outcome(replies=(self._error_reply(ctx),), session=session)
+        replies = list(outcome.replies) or [self._error_reply(ctx)]
+        saved = replace(outcome.session, updated_at=turn.at).with_data(
+            last_buttons=[[b.label, b.payload] for b in replies[-1].buttons] or None
+        )
+        try:
+            await self.store.save_session(saved)
+            await self.store.log_turn(self._record(turn, outcome, replies, saved))
+        except StorageError:
+            log.exception("could not save a turn")
+            return [self._error_reply(ctx)]
+        return replies
+
+    def _context(self, turn: Turn) -> Context:
+        return Context(
+            content=self.content.current,
+            store=self.store,
+            config=self.config,
+            clock=self.clock,
+            channel=turn.channel,
+            user_id=turn.user_id,
+            username=turn.username,
+            is_admin=self.config.admins.is_admin(turn.channel, turn.user_id),
+            journeys=frozenset(self.journeys),
+            reload_content=self.content.reload,
+        )
+
+    def _prepare_session(self, session: Session | None, turn: Turn) -> Session:
+        if session is None:
+            session = Session(
+                channel=turn.channel, user_id=turn.user_id, created_at=turn.at, updated_at=turn.at
+            )
+        campaign = turn.start_payload or self._start_args(turn.text)
+        if campaign and session.campaign is None:
+            session = replace(session, campaign=campaign[:64])
+        return replace(session, active=True)
+
+    @staticmethod
+    def _start_args(text: str) -> str | None:
+        command = parse_command(text)
+        if command and command.name == "start" and command.args:
+            return command.args.split()[0]
+        return None
+
+    async def _route(self, ctx: Context, turn: Turn, session: Session) -> Outcome:
+        if turn.payload is not None:
+            return await self._press(ctx, turn.payload, session)
+        chosen = self._chosen_button(turn.text, session)
+        if chosen is not None:
+            return await self._press(ctx, chosen, session)
+        command = parse_command(turn.text)
+        if command is not None:
+            journey = self._commands.get(command.name, self.journeys[START])
+            name = command.name if command.name in self._commands else "help"
+            return await journey.on_command(ctx, name, command.args, session)
+        active = self.journeys.get(session.journey or "")
+        return await (active or self.journeys[ASK]).on_text(ctx, turn.text, session)
+
+    async def _press(self, ctx: Context, payload: str, session: Session) -> Outcome:
+        press = parse_payload(payload)
+        journey = self.journeys.get(press.journey) if press else None
+        if press is None or journey is None:
+            log.info("stale or malformed button payload ignored")
+            return await self.journeys[START].on_button(ctx, MENU_ACTION, session)
+        return await journey.on_button(ctx, press.action, session)
+
+    @staticmethod
+    def _chosen_button(text: str, session: Session) -> str | None:
+        """Lets a person pick a shown button by typing its number or its label."""
+        shown = session.data.get("last_buttons")
+        if not isinstance(shown, list) or not text:
+            return None
+        wanted = text.strip().rstrip(".").casefold()
+        for number, item in enumerate(shown, start=1):
+            if not (isinstance(item, list) and len(item) == 2):
+                return None
+            label, payload = str(item[0]), str(item[1])
+            if wanted in (str(number), label.casefold()):
+                return payload
+        return None
+
+    def _error_reply(self, ctx: Context) -> Reply:
+        try:
+            text = message(ctx.content.knowledge, "core.error")
+        except Exception:  # the last line of defence must not fail itself
+            log.exception("could not render the error message")
+            text = "Sorry, something went wrong. Please try again."
+        return Reply(text=text, status=Status.ERROR)
+
+    @staticmethod
+    def _record(turn: Turn, outcome: Outcome, replies: list[Reply], session: Session) -> TurnRecord:
+        main = next((r for r in replies if r.entry is not None), replies[0])
+        return TurnRecord(
+            channel=turn.channel,
+            user_id=turn.user_id,
+            at=turn.at,
+            text=outcome.log_text if outcome.log_text is not None else turn.text,
+            payload=turn.payload,
+            status=str(main.status),
+            entry=main.entry,
+            topic=main.topic,
+            score=main.score,
+            journey=session.journey,
+            campaign=session.campaign,
+        )

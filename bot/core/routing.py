@@ -1,0 +1,61 @@
+"""Reads a turn into what it asks for: a command, a button press, or free text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_TEXT = 4000  # longer messages are cut here before matching and logging
+MAX_PAYLOAD_BYTES = 64
+_PAYLOAD = re.compile(r"^([a-z]{1,16}):([A-Za-z0-9_:.\-]{0,60})$")
+_COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command and the text after it."""
+
+    name: str
+    args: str
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button press addressed to one journey."""
+
+    journey: str
+    action: str
+
+
+def clean_text(text: str) -> str:
+    """Returns the text without control characters, in NFC, trimmed and cut to MAX_TEXT."""
+    text = unicodedata.normalize("NFC", text)
+    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return kept.strip()[:MAX_TEXT]
+
+
+def parse_command(text: str) -> Command | None:
+    """Returns the command in the text, or None when it is not a command."""
+    found = _COMMAND.match(text)
+    if not found:
+        return None
+    return Command(name=found.group(1).lower(), args=(found.group(2) or "").strip())
+
+
+def parse_payload(payload: str) -> Press | None:
+    """Returns the journey and action of a button payload, or None when it is malformed."""
+    if len(payload.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        return None
+    found = _PAYLOAD.match(payload)
+    if not found:
+        return None
+    return Press(journey=found.group(1), action=found.group(2))
+
+
+def make_payload(journey: str, *parts: str) -> str:
+    """Builds a button payload, refusing one that would be too long to send."""
+    payload = ":".join((journey, *parts))
+    if parse_payload(payload) is None:
+        raise ValueError(f"invalid button payload {payload!r}")
+    return payload

@@ -1,0 +1,112 @@
+"""How stored records are normalised and turned into text columns or JSON-safe values, for every backend."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields, replace
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from bot.core.session import Session
+from bot.referrals.model import Referral, ReferralStatus
+from bot.storage.base import DigestRecord, FeedbackRecord, TurnRecord
+
+
+def utc(at: datetime) -> datetime:
+    """Returns the same instant in UTC; a naive datetime is refused because its zone is unknown."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at.isoformat()} cannot be stored; give it a timezone")
+    return at.astimezone(UTC)
+
+
+def time_text(at: datetime) -> str:
+    """Returns the instant as fixed-width ISO 8601 UTC text, so text order is time order."""
+    return utc(at).isoformat(timespec="microseconds")
+
+
+def time_from_text(text: str) -> datetime:
+    """Returns the timezone-aware instant written by time_text."""
+    return datetime.fromisoformat(text)
+
+
+def optional_time_text(at: datetime | None) -> str | None:
+    """Returns time_text(at), or None when there is no time."""
+    return None if at is None else time_text(at)
+
+
+def optional_time_from_text(text: str | None) -> datetime | None:
+    """Returns time_from_text(text), or None when there is no text."""
+    return None if text is None else time_from_text(text)
+
+
+def json_text(value: Any) -> str:
+    """Returns compact JSON for a column; values JSON cannot hold are refused."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def json_copy(value: Any) -> Any:
+    """Returns the value as it comes back from a JSON column (tuples become lists, no shared dicts)."""
+    return json.loads(json_text(value))
+
+
+def normal_session(session: Session) -> Session:
+    """Returns the session as any backend gives it back."""
+    return replace(
+        session,
+        data=json_copy(session.data),
+        active=bool(session.active),
+        created_at=utc(session.created_at),
+        updated_at=utc(session.updated_at),
+    )
+
+
+def normal_turn(record: TurnRecord) -> TurnRecord:
+    """Returns the turn as any backend gives it back."""
+    score = None if record.score is None else float(record.score)
+    return replace(record, at=utc(record.at), score=score)
+
+
+def normal_feedback(record: FeedbackRecord) -> FeedbackRecord:
+    """Returns the feedback as any backend gives it back."""
+    return replace(record, helpful=bool(record.helpful), at=utc(record.at))
+
+
+def normal_referral(referral: Referral) -> Referral:
+    """Returns the referral as any backend gives it back."""
+    return replace(
+        referral,
+        preferences=json_copy(referral.preferences),
+        extra=json_copy(referral.extra),
+        status=ReferralStatus(referral.status),
+        consented_at=utc(referral.consented_at),
+        sent_at=None if referral.sent_at is None else utc(referral.sent_at),
+    )
+
+
+def normal_digest(record: DigestRecord) -> DigestRecord:
+    """Returns the digest ledger row as any backend gives it back."""
+    return replace(
+        record,
+        referral_ids=tuple(record.referral_ids),
+        started_at=utc(record.started_at),
+        finished_at=None if record.finished_at is None else utc(record.finished_at),
+        next_attempt_at=None if record.next_attempt_at is None else utc(record.next_attempt_at),
+    )
+
+
+def plain(record: Any) -> dict[str, Any]:
+    """Returns a dataclass record as a JSON-safe dict (times as ISO text, enums as their values)."""
+    return {field.name: _plain_value(getattr(record, field.name)) for field in fields(record)}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return time_text(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_plain_value(item) for item in value]
+    if isinstance(value, dict | list):
+        return json_copy(value)
+    return value

@@ -1,0 +1,157 @@
+"""Answering questions: match the words, then answer, suggest, or offer a way forward."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.knowledge.values import render
+from bot.matching.matcher import Match
+
+from bot.core.journey import Context, Outcome
+from bot.core.routing import make_payload
+from bot.core.session import Session
+from bot.core.types import Button, Reply, Status
+from bot.knowledge.model import AnswerEntry
+from bot.storage.base import FeedbackRecord
+from handlers.answers import structured_answer
+from handlers.start import main_menu
+
+MAX_LABEL = 60
+
+
+class AskJourney:
+    """Answers free-text questions and the answer buttons."""
+
+    name = "ask"
+    commands: frozenset[str] = frozenset()
+
+    async def on_command(self, ctx: Context, command: str, args: str, session: Session) -> Outcome:
+        """Has no commands of its own; treats the text as a question."""
+        return await self.on_text(ctx, args, session)
+
+    async def on_button(self, ctx: Context, action: str, session: Session) -> Outcome:
+        """Shows a chosen answer, or records a thumbs up or down."""
+        kind, _, entry_id = action.partition(":")
+        entry = ctx.content.knowledge.answers.get(entry_id)
+        if entry is None:
+            return _stale(ctx, session)
+        if kind == "e":
+            return Outcome((_answer_reply(ctx, entry, None, session, Status.ANSWERED),), session)
+        if kind in ("up", "dn"):
+            return await _feedback(ctx, entry, kind == "up", session)
+        return _stale(ctx, session)
+
+    async def on_text(self, ctx: Context, text: str, session: Session) -> Outcome:
+        """Answers a typed question."""
+        return answer_text(ctx, text, session)
+
+
+def answer_text(ctx: Context, text: str, session: Session) -> Outcome:
+    """Matches a question and replies with an answer, suggestions or a way forward."""
+    if not text.strip():
+        return Outcome((ctx.reply("core.empty", Status.CLARIFICATION, main_menu(ctx)),), session)
+    found = ctx.content.matcher.match(text)
+    if found.status == "answered" and found.best is not None:
+        entry = ctx.content.knowledge.answers[found.best.entry]
+        if entry.topic == "out_of_scope":
+            return Outcome((_out_of_scope(ctx, found, entry),), session)
+        return Outcome((_answer_reply(ctx, entry, found, session, Status.ANSWERED),), session)
+    if found.status == "out_of_scope":
+        entry = ctx.content.knowledge.answers.get(found.best.entry) if found.best else None
+        return Outcome((_out_of_scope(ctx, found, entry),), session)
+    if found.status == "suggested" and found.best is not None:
+        return Outcome((_suggestions(ctx, found),), session)
+    return Outcome((_no_match(ctx, found),), session)
+
+
+def _answer_reply(
+    ctx: Context, entry: AnswerEntry, found: Match | None, session: Session, status: Status
+) -> Reply:
+    knowledge = ctx.content.knowledge
+    text = structured_answer(ctx, entry, found, session) or render(knowledge, entry.answer.strip())
+    buttons = [
+        Button(_short(knowledge.answers[f].question), make_payload("ask", "e", f))
+        for f in entry.follow_ups
+        if f in knowledge.answers
+    ]
+    if found is not None:
+        for other in found.other_questions:
+            if other.entry != entry.id and other.entry not in entry.follow_ups:
+                question = knowledge.answers[other.entry].question
+                label = ctx.say("core.also_asked", question=_short(question, MAX_LABEL - 6))
+                buttons.insert(0, Button(label, make_payload("ask", "e", other.entry)))
+    buttons.append(Button(ctx.say("core.button_helpful"), make_payload("ask", "up", entry.id)))
+    buttons.append(Button(ctx.say("core.button_not_helpful"), make_payload("ask", "dn", entry.id)))
+    buttons.append(Button(ctx.say("core.button_menu"), make_payload("start", "menu")))
+    score = found.best.score if found is not None and found.best is not None else None
+    return Reply(
+        text=text, status=status, buttons=tuple(buttons), entry=entry.id, topic=entry.topic, score=score
+    )
+
+
+def _suggestions(ctx: Context, found: Match) -> Reply:
+    knowledge = ctx.content.knowledge
+    assert found.best is not None
+    options = [found.best, *found.alternatives][: ctx.config.matching.suggestions]
+    buttons = [
+        Button(_short(knowledge.answers[o.entry].question), make_payload("ask", "e", o.entry))
+        for o in options
+        if o.entry in knowledge.answers and knowledge.answers[o.entry].topic != "out_of_scope"
+    ]
+    buttons.append(Button(ctx.say("core.button_none_of_these"), make_payload("start", "topics")))
+    return Reply(
+        text=ctx.say("core.did_you_mean"),
+        status=Status.SUGGESTED,
+        buttons=tuple(buttons),
+        entry=found.best.entry,
+        topic=found.best.topic,
+        score=found.best.score,
+    )
+
+
+def _no_match(ctx: Context, found: Match) -> Reply:
+    buttons = (Button(ctx.say("core.button_topics"), make_payload("start", "topics")), *main_menu(ctx)[2:])
+    best = found.best
+    return Reply(
+        text=ctx.say("core.no_match"),
+        status=Status.NO_MATCH,
+        buttons=(*buttons, Button(ctx.say("core.button_menu"), make_payload("start", "menu"))),
+        entry=best.entry if best else None,
+        topic=best.topic if best else None,
+        score=best.score if best else None,
+    )
+
+
+def _out_of_scope(ctx: Context, found: Match, entry: AnswerEntry | None) -> Reply:
+    if entry is not None and entry.topic == "out_of_scope":
+        text = render(ctx.content.knowledge, entry.answer.strip())
+    else:
+        text = ctx.say("core.out_of_scope")
+    return Reply(
+        text=text,
+        status=Status.OUT_OF_SCOPE,
+        buttons=main_menu(ctx),
+        entry=entry.id if entry else None,
+        topic="out_of_scope",
+        score=found.best.score if found.best else None,
+    )
+
+
+async def _feedback(ctx: Context, entry: AnswerEntry, helpful: bool, session: Session) -> Outcome:
+    at: datetime = ctx.clock.now()
+    await ctx.store.add_feedback(
+        FeedbackRecord(channel=ctx.channel, user_id=ctx.user_id, entry=entry.id, helpful=helpful, at=at)
+    )
+    key = "core.thanks_helpful" if helpful else "core.thanks_not_helpful"
+    reply = ctx.reply(key, Status.INFO, main_menu(ctx))
+    return Outcome(
+        (Reply(reply.text, reply.status, reply.buttons, entry=entry.id, topic=entry.topic),), session
+    )
+
+
+def _stale(ctx: Context, session: Session) -> Outcome:
+    return Outcome((ctx.reply("core.stale_button", Status.MENU, main_menu(ctx)),), session)
+
+
+def _short(text: str, limit: int = MAX_LABEL) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
