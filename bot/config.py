@@ -83,6 +83,7 @@ class TelegramConfig:
     """Telegram settings; the token is read from TELEGRAM_BOT_TOKEN."""
 
     mode: str
+    api_base_url: str
     webhook: WebhookConfig
     token: str | None
 
@@ -248,6 +249,7 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
             mode=telegram.get(
                 "mode", str, lambda v: v in ("polling", "webhook"), "must be polling or webhook"
             ),
+            api_base_url=telegram.get("api_base_url", str),
             webhook=WebhookConfig(
                 listen=webhook.get("listen", str),
                 port=webhook.get("port", int, lambda v: 0 < v < 65536, "must be a port number"),

@@ -75,6 +75,17 @@ class Engine:
         """Greets a returning person where they left off, or a new one with the welcome."""
         return await self.handle(Turn(channel=channel, user_id=user_id, text="/start", at=self.clock.now()))
 
+    async def mark_inactive(self, channel: str, user_id: str) -> None:
+        """Records that a person can no longer be messaged (for example, they blocked the bot)."""
+
+        async def work() -> list[Reply]:
+            session = await self.store.get_session(channel, user_id)
+            if session is not None and session.active:
+                await self.store.save_session(replace(session, active=False))
+            return []
+
+        await self._locks.run((channel, user_id), work)
+
     async def _handle(self, turn: Turn) -> list[Reply]:
         turn = replace(turn, text=clean_text(turn.text), at=self.clock.now())
         ctx = self._context(turn)
