@@ -16,6 +16,7 @@ TOPICS: tuple[str, ...] = (
     "application_process", "application_timing", "references_interview", "dbs_health",
     "primary_vs_secondary", "subject_choice", "send_specialism", "early_career_induction",
     "qts_pgce_difference", "workload_wellbeing", "location_region", "disability_support", "out_of_scope",
+    "early_years_fe",
 )  # fmt: skip
 
 

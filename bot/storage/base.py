@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -65,7 +65,11 @@ class ErasureReport:
 
 
 class Store(Protocol):
-    """Persistence for the core; every method is safe to call from many tasks at once."""
+    """Persistence for the core; every method is safe to call from many tasks at once.
+
+    Times must be timezone-aware and come back in UTC. Duplicate referral or digest ids, and finishing or failing
+    a digest that does not exist (or failing one already finished), raise StorageError.
+    """
 
     async def open(self) -> None:
         """Prepares the store (creates or migrates the schema)."""
@@ -96,6 +100,9 @@ class Store(Protocol):
 
     async def pending_referrals(self, provider_id: str | None = None) -> Sequence[Referral]:
         """Returns pending referrals not yet in an unfinished digest, oldest first."""
+
+    async def referrals_by_id(self, referral_ids: Iterable[str]) -> Sequence[Referral]:
+        """Returns the stored referrals with these ids, in the order asked; unknown ids are skipped."""
 
     async def referrals_between(self, start: datetime, end: datetime) -> Sequence[Referral]:
         """Returns referrals consented within [start, end), any status."""

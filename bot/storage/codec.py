@@ -45,6 +45,11 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def json_from_text(text: str) -> Any:
+    """Returns the value held in a JSON column."""
+    return json.loads(text)
+
+
 def json_copy(value: Any) -> Any:
     """Returns the value as it comes back from a JSON column (tuples become lists, no shared dicts)."""
     return json.loads(json_text(value))
@@ -64,7 +69,7 @@ def normal_session(session: Session) -> Session:
 def normal_turn(record: TurnRecord) -> TurnRecord:
     """Returns the turn as any backend gives it back."""
     score = None if record.score is None else float(record.score)
-    return replace(record, at=utc(record.at), score=score)
+    return replace(record, at=utc(record.at), status=str(record.status), score=score)
 
 
 def normal_feedback(record: FeedbackRecord) -> FeedbackRecord:

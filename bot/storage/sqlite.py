@@ -1,0 +1,476 @@
+"""The SQLite store: one aiosqlite connection to a WAL-mode file whose schema is kept current on open."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.core.session import Session
+from bot.errors import StorageError
+from bot.referrals.model import Referral, ReferralStatus
+from bot.storage.base import DigestRecord, ErasureReport, FeedbackRecord, TurnRecord
+from bot.storage.codec import (
+    json_from_text,
+    json_text,
+    optional_time_from_text,
+    optional_time_text,
+    plain,
+    time_from_text,
+    time_text,
+)
+from bot.storage.migrations import MIGRATIONS, migrate
+
+__all__ = ["SqliteStore"]
+
+Row = Sequence[Any]
+
+_SESSION = "channel, user_id, journey, step, data, campaign, active, created_at, updated_at"
+_TURN = "channel, user_id, at, text, payload, status, entry, topic, score, journey, campaign"
+_FEEDBACK = "channel, user_id, entry, helpful, at"
+_REFERRAL = (
+    "id, channel, user_id, provider_id, name, email, phone, telegram_handle, preferences, campaign, "
+    "consent_version, consented_at, status, digest_id, sent_at, extra"
+)
+_DIGEST = "digest_id, provider_id, started_at, finished_at, attempts, last_error, next_attempt_at"
+_IN_FLIGHT = (
+    "SELECT dr.referral_id FROM digest_referrals AS dr JOIN digests AS d ON d.digest_id = dr.digest_id "
+    "WHERE d.finished_at IS NULL"
+)
+_PENDING = f"SELECT {_REFERRAL} FROM referrals WHERE status = 'pending' AND id NOT IN ({_IN_FLIGHT})"
+
+
+class SqliteStore:
+    """Keeps everything in one SQLite file; every write is committed before the call returns.
+
+    One connection is shared by all tasks. Statements run in autocommit mode, so a
+    single-statement write is its own transaction; a lock keeps each operation whole,
+    so one task's statements never land inside another task's transaction.
+    """
+
+    def __init__(
+        self, path: Path, *, busy_timeout: float = 5.0, migrations: Sequence[str] = MIGRATIONS
+    ) -> None:
+        self._path = Path(path)
+        self._busy_timeout_ms = max(0, round(busy_timeout * 1000))
+        self._migrations = tuple(migrations)
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Opens the file (creating it and its folder if needed) and brings the schema up to date."""
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await self._connect()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot create the folder for the database {self._path}: {exc}") from exc
+        with _translated(f"open {self._path}"):
+            conn = await aiosqlite.connect(self._path, isolation_level=None)
+        try:
+            with _translated(f"prepare {self._path}"):
+                await self._configure(conn)
+                await migrate(conn, self._migrations)
+        except BaseException:
+            with suppress(sqlite3.Error, ValueError):
+                await conn.close()
+            raise
+        return conn
+
+    async def close(self) -> None:
+        """Closes the connection; the store can be opened again."""
+        async with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                with _translated("close the database"):
+                    await conn.close()
+
+    async def get_session(self, channel: str, user_id: str) -> Session | None:
+        """Returns the saved session, or None for someone new."""
+        sql = f"SELECT {_SESSION} FROM sessions WHERE channel = ? AND user_id = ?"
+        rows = await self._fetch("read the session", sql, (channel, user_id))
+        return _session(rows[0]) if rows else None
+
+    async def save_session(self, session: Session) -> None:
+        """Saves the session, replacing any earlier one for the same person."""
+        sql = (
+            f"INSERT INTO sessions ({_SESSION}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (channel, user_id) DO UPDATE SET journey = excluded.journey, "
+            "step = excluded.step, data = excluded.data, campaign = excluded.campaign, "
+            "active = excluded.active, created_at = excluded.created_at, updated_at = excluded.updated_at"
+        )
+        await self._write("save the session", sql, _session_row(session))
+
+    async def log_turn(self, record: TurnRecord) -> None:
+        """Appends one turn to the turn log."""
+        sql = f"INSERT INTO turns ({_TURN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        await self._write("log the turn", sql, _turn_row(record))
+
+    async def turns_between(self, start: datetime, end: datetime) -> Sequence[TurnRecord]:
+        """Returns logged turns with start <= at < end, oldest first."""
+        sql = f"SELECT {_TURN} FROM turns WHERE at >= ? AND at < ? ORDER BY at, id"
+        rows = await self._fetch("read the turn log", sql, (time_text(start), time_text(end)))
+        return [_turn(row) for row in rows]
+
+    async def add_referral(self, referral: Referral) -> None:
+        """Stores a new pending referral; an id already stored is refused."""
+        placeholders = ", ".join("?" * 16)
+        sql = f"INSERT INTO referrals ({_REFERRAL}) VALUES ({placeholders})"
+        await self._write("store the referral", sql, _referral_row(referral))
+
+    async def referrals_for(self, channel: str, user_id: str) -> Sequence[Referral]:
+        """Returns every referral a person made, newest first."""
+        sql = (
+            f"SELECT {_REFERRAL} FROM referrals WHERE channel = ? AND user_id = ? "
+            "ORDER BY consented_at DESC, rowid DESC"
+        )
+        rows = await self._fetch("read the referrals", sql, (channel, user_id))
+        return [_referral(row) for row in rows]
+
+    async def withdraw_referral(self, referral_id: str, channel: str, user_id: str) -> bool:
+        """Withdraws a pending referral of this person; False if none could be withdrawn."""
+        sql = (
+            "UPDATE referrals SET status = 'withdrawn' "
+            "WHERE id = ? AND channel = ? AND user_id = ? AND status = 'pending'"
+        )
+        return await self._write("withdraw the referral", sql, (referral_id, channel, user_id)) == 1
+
+    async def pending_referrals(self, provider_id: str | None = None) -> Sequence[Referral]:
+        """Returns pending referrals not yet in an unfinished digest, oldest first."""
+        order = " ORDER BY consented_at, rowid"
+        if provider_id is None:
+            rows = await self._fetch("read pending referrals", _PENDING + order, ())
+        else:
+            sql = _PENDING + " AND provider_id = ?" + order
+            rows = await self._fetch("read pending referrals", sql, (provider_id,))
+        return [_referral(row) for row in rows]
+
+    async def referrals_between(self, start: datetime, end: datetime) -> Sequence[Referral]:
+        """Returns referrals consented within [start, end), any status, oldest first."""
+        sql = (
+            f"SELECT {_REFERRAL} FROM referrals WHERE consented_at >= ? AND consented_at < ? "
+            "ORDER BY consented_at, rowid"
+        )
+        rows = await self._fetch("read referrals", sql, (time_text(start), time_text(end)))
+        return [_referral(row) for row in rows]
+
+    async def referrals_by_id(self, referral_ids: Iterable[str]) -> Sequence[Referral]:
+        """Returns the stored referrals with these ids, in the order asked; unknown ids are skipped."""
+        wanted = list(referral_ids)
+        sql = f"SELECT {_REFERRAL} FROM referrals WHERE id IN (SELECT value FROM json_each(?))"
+        rows = await self._fetch("read referrals", sql, (json_text(wanted),))
+        found = {row[0]: _referral(row) for row in rows}
+        return [found[i] for i in wanted if i in found]
+
+    async def start_digest(self, record: DigestRecord) -> None:
+        """Records that a digest of these referrals is about to be sent."""
+        links = [(record.digest_id, n, i) for n, i in enumerate(record.referral_ids)]
+        async with self._transaction("record the digest") as conn:
+            await conn.execute(
+                f"INSERT INTO digests ({_DIGEST}) VALUES (?, ?, ?, ?, ?, ?, ?)", _digest_row(record)
+            )
+            await conn.executemany("INSERT INTO digest_referrals VALUES (?, ?, ?)", links)
+
+    async def finish_digest(self, digest_id: str, at: datetime) -> None:
+        """Marks a digest delivered and its still-pending referrals sent; finishing twice changes nothing."""
+        async with self._transaction("finish the digest") as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT finished_at FROM digests WHERE digest_id = ?", (digest_id,)
+                )
+            )
+            if not rows:
+                raise StorageError(f"There is no digest with id {digest_id!r}")
+            if rows[0][0] is not None:
+                return
+            await conn.execute(
+                "UPDATE digests SET finished_at = ? WHERE digest_id = ?", (time_text(at), digest_id)
+            )
+            await conn.execute(
+                "UPDATE referrals SET status = 'sent', digest_id = ?, sent_at = ? WHERE status = 'pending' "
+                "AND id IN (SELECT referral_id FROM digest_referrals WHERE digest_id = ?)",
+                (digest_id, time_text(at), digest_id),
+            )
+
+    async def fail_digest(self, digest_id: str, error: str, next_attempt_at: datetime) -> None:
+        """Records a failed attempt; the digest stays unfinished and is retried later."""
+        sql = (
+            "UPDATE digests SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+            "WHERE digest_id = ? AND finished_at IS NULL"
+        )
+        changed = await self._write(
+            "record the failed digest", sql, (error, time_text(next_attempt_at), digest_id)
+        )
+        if changed == 0:
+            raise StorageError(f"There is no unfinished digest with id {digest_id!r}")
+
+    async def unfinished_digests(self, provider_id: str | None = None) -> Sequence[DigestRecord]:
+        """Returns digests started but not finished, oldest first (to re-send with the same id)."""
+        where = "finished_at IS NULL" + ("" if provider_id is None else " AND provider_id = ?")
+        params = () if provider_id is None else (provider_id,)
+        async with self._transaction("read unfinished digests", begin="BEGIN") as conn:
+            sql = f"SELECT {_DIGEST} FROM digests WHERE {where} ORDER BY started_at, digest_id"
+            digests = list(await conn.execute_fetchall(sql, params))
+            links = await conn.execute_fetchall(
+                "SELECT digest_id, referral_id FROM digest_referrals WHERE digest_id IN "
+                f"(SELECT digest_id FROM digests WHERE {where}) ORDER BY digest_id, position",
+                params,
+            )
+        ids: dict[str, list[str]] = {}
+        for digest_id, referral_id in links:
+            ids.setdefault(digest_id, []).append(referral_id)
+        return [_digest(row, ids.get(row[0], [])) for row in digests]
+
+    async def last_digest_at(self, provider_id: str) -> datetime | None:
+        """Returns when the provider's last digest was delivered."""
+        sql = "SELECT MAX(finished_at) FROM digests WHERE provider_id = ? AND finished_at IS NOT NULL"
+        rows = await self._fetch("read the digest ledger", sql, (provider_id,))
+        return optional_time_from_text(rows[0][0])
+
+    async def add_feedback(self, record: FeedbackRecord) -> None:
+        """Stores a thumbs up or down."""
+        sql = f"INSERT INTO feedback ({_FEEDBACK}) VALUES (?, ?, ?, ?, ?)"
+        row = (record.channel, record.user_id, record.entry, int(record.helpful), time_text(record.at))
+        await self._write("store the feedback", sql, row)
+
+    async def feedback_between(self, start: datetime, end: datetime) -> Sequence[FeedbackRecord]:
+        """Returns feedback given within [start, end), oldest first."""
+        sql = f"SELECT {_FEEDBACK} FROM feedback WHERE at >= ? AND at < ? ORDER BY at, id"
+        rows = await self._fetch("read feedback", sql, (time_text(start), time_text(end)))
+        return [_feedback(row) for row in rows]
+
+    async def sessions_between(self, start: datetime, end: datetime) -> Sequence[Session]:
+        """Returns sessions created within [start, end), oldest first."""
+        sql = (
+            f"SELECT {_SESSION} FROM sessions WHERE created_at >= ? AND created_at < ? "
+            "ORDER BY created_at, channel, user_id"
+        )
+        rows = await self._fetch("read sessions", sql, (time_text(start), time_text(end)))
+        return [_session(row) for row in rows]
+
+    async def export_person(self, channel: str, user_id: str) -> dict[str, Any]:
+        """Returns everything held about a person, as JSON-serialisable data."""
+        person = (channel, user_id)
+        mine = "WHERE channel = ? AND user_id = ?"
+        async with self._transaction("export the person's data", begin="BEGIN") as conn:
+            sessions = await conn.execute_fetchall(f"SELECT {_SESSION} FROM sessions {mine}", person)
+            turns = await conn.execute_fetchall(f"SELECT {_TURN} FROM turns {mine} ORDER BY at, id", person)
+            referrals = await conn.execute_fetchall(
+                f"SELECT {_REFERRAL} FROM referrals {mine} ORDER BY consented_at, rowid", person
+            )
+            feedback = await conn.execute_fetchall(
+                f"SELECT {_FEEDBACK} FROM feedback {mine} ORDER BY at, id", person
+            )
+        session = [plain(_session(row)) for row in sessions]
+        return {
+            "session": session[0] if session else None,
+            "turns": [plain(_turn(row)) for row in turns],
+            "referrals": [plain(_referral(row)) for row in referrals],
+            "feedback": [plain(_feedback(row)) for row in feedback],
+        }
+
+    async def erase_person(self, channel: str, user_id: str) -> ErasureReport:
+        """Deletes every row about a person, pending referrals included."""
+        person = (channel, user_id)
+        mine = "WHERE channel = ? AND user_id = ?"
+        async with self._transaction("erase the person's data") as conn:
+            sent_to = await conn.execute_fetchall(
+                f"SELECT DISTINCT provider_id FROM referrals {mine} AND status = 'sent' ORDER BY provider_id",
+                person,
+            )
+            counts = [
+                (await conn.execute(f"DELETE FROM {table} {mine}", person)).rowcount
+                for table in ("turns", "referrals", "feedback", "sessions")
+            ]
+        turns, referrals, feedback, sessions = counts
+        return ErasureReport(turns, referrals, feedback, sessions, tuple(row[0] for row in sent_to))
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        """Removes personal data older than cutoff; turns keep only anonymous fields. Returns rows changed."""
+        when = (time_text(cutoff),)
+        steps = (
+            "DELETE FROM sessions WHERE updated_at < ?",
+            "DELETE FROM referrals WHERE consented_at < ? "
+            f"AND NOT (status = 'pending' AND id IN ({_IN_FLIGHT}))",
+            "UPDATE turns SET text = '', user_id = '', payload = NULL "
+            "WHERE at < ? AND (text <> '' OR user_id <> '' OR payload IS NOT NULL)",
+            "UPDATE feedback SET user_id = '' WHERE at < ? AND user_id <> ''",
+        )
+        changed = 0
+        async with self._transaction("purge old data") as conn:
+            for sql in steps:
+                changed += (await conn.execute(sql, when)).rowcount
+        return changed
+
+    async def _configure(self, conn: aiosqlite.Connection) -> None:
+        rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
+        if rows[0][0] != "wal":
+            raise StorageError(f"{self._path} cannot use write-ahead logging (journal mode {rows[0][0]})")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+
+    def _connection(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StorageError("The store is not open; call open() first")
+        return self._conn
+
+    async def _fetch(self, action: str, sql: str, params: Sequence[Any]) -> list[Row]:
+        async with self._lock:
+            conn = self._connection()
+            with _translated(action):
+                return list(await conn.execute_fetchall(sql, params))
+
+    async def _write(self, action: str, sql: str, params: Sequence[Any]) -> int:
+        async with self._lock:
+            conn = self._connection()
+            with _translated(action):
+                return (await conn.execute(sql, params)).rowcount
+
+    @asynccontextmanager
+    async def _transaction(
+        self, action: str, begin: str = "BEGIN IMMEDIATE"
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            conn = self._connection()
+            with _translated(action):
+                await conn.execute(begin)
+                try:
+                    yield conn
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    with suppress(sqlite3.Error, ValueError):
+                        await conn.execute("ROLLBACK")
+                    raise
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Turns any driver error into a StorageError that says what was being done."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StorageError(f"Could not {action}: {exc}") from exc
+
+
+def _session_row(session: Session) -> tuple[Any, ...]:
+    return (
+        session.channel,
+        session.user_id,
+        session.journey,
+        session.step,
+        json_text(session.data),
+        session.campaign,
+        int(session.active),
+        time_text(session.created_at),
+        time_text(session.updated_at),
+    )
+
+
+def _session(row: Row) -> Session:
+    channel, user_id, journey, step, data, campaign, active, created_at, updated_at = row
+    return Session(
+        channel=channel,
+        user_id=user_id,
+        journey=journey,
+        step=step,
+        data=json_from_text(data),
+        campaign=campaign,
+        active=bool(active),
+        created_at=time_from_text(created_at),
+        updated_at=time_from_text(updated_at),
+    )
+
+
+def _turn_row(record: TurnRecord) -> tuple[Any, ...]:
+    return (
+        record.channel,
+        record.user_id,
+        time_text(record.at),
+        record.text,
+        record.payload,
+        record.status,
+        record.entry,
+        record.topic,
+        record.score,
+        record.journey,
+        record.campaign,
+    )
+
+
+def _turn(row: Row) -> TurnRecord:
+    channel, user_id, at, text, payload, status, entry, topic, score, journey, campaign = row
+    return TurnRecord(
+        channel, user_id, time_from_text(at), text, payload, status, entry, topic, score, journey, campaign
+    )
+
+
+def _feedback(row: Row) -> FeedbackRecord:
+    channel, user_id, entry, helpful, at = row
+    return FeedbackRecord(channel, user_id, entry, bool(helpful), time_from_text(at))
+
+
+def _referral_row(r: Referral) -> tuple[Any, ...]:
+    return (
+        r.id,
+        r.channel,
+        r.user_id,
+        r.provider_id,
+        r.name,
+        r.email,
+        r.phone,
+        r.telegram_handle,
+        json_text(r.preferences),
+        r.campaign,
+        r.consent_version,
+        time_text(r.consented_at),
+        ReferralStatus(r.status).value,
+        r.digest_id,
+        optional_time_text(r.sent_at),
+        json_text(r.extra),
+    )
+
+
+def _referral(row: Row) -> Referral:
+    values = list(row)
+    values[8] = json_from_text(values[8])
+    values[11] = time_from_text(values[11])
+    values[12] = ReferralStatus(values[12])
+    values[14] = optional_time_from_text(values[14])
+    values[15] = json_from_text(values[15])
+    return Referral(*values)
+
+
+def _digest_row(record: DigestRecord) -> tuple[Any, ...]:
+    return (
+        record.digest_id,
+        record.provider_id,
+        time_text(record.started_at),
+        optional_time_text(record.finished_at),
+        record.attempts,
+        record.last_error,
+        optional_time_text(record.next_attempt_at),
+    )
+
+
+def _digest(row: Row, referral_ids: Sequence[str]) -> DigestRecord:
+    digest_id, provider_id, started_at, finished_at, attempts, last_error, next_attempt_at = row
+    return DigestRecord(
+        digest_id=digest_id,
+        provider_id=provider_id,
+        referral_ids=tuple(referral_ids),
+        started_at=time_from_text(started_at),
+        finished_at=optional_time_from_text(finished_at),
+        attempts=attempts,
+        last_error=last_error,
+        next_attempt_at=optional_time_from_text(next_attempt_at),
+    )
