@@ -1,0 +1,69 @@
+"""Checking a knowledge folder as a whole: every file read, then every reference between files resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from pathlib import Path
+
+from bot.errors import Problem
+from bot.knowledge.fields import Report, hint
+from bot.knowledge.reading import Drafts, read_folder
+
+ALL_SUBJECTS = "all"
+
+
+def examine(folder: Path, today: date | None = None, regions: Sequence[str] | None = None) -> Drafts:
+    """Reads a knowledge folder and checks it whole; drafts.report.problems holds every error and warning."""
+    drafts = read_folder(folder, today or date.today())
+    report = drafts.report
+    _check_values(drafts)
+    _check_names(report, "answer", drafts.answers, _broken(report, "answers/"), "answer")
+    _check_names(report, "route", drafts.routes, _broken(report, "routes.yaml"), "route")
+    subjects = {*drafts.subjects, ALL_SUBJECTS}
+    _check_names(report, "subject", subjects, _broken(report, "subjects.yaml"), "subject")
+    if regions is not None:
+        _check_names(report, "region", regions, False, "region in config.yaml")
+    _check_subject_names(report)
+    report.problems.sort(key=lambda p: (p.file, p.line or 0))
+    return drafts
+
+
+def check_knowledge(
+    folder: Path, today: date | None = None, regions: Sequence[str] | None = None
+) -> list[Problem]:
+    """Returns every error and warning in a knowledge folder, in file and line order."""
+    return examine(folder, today, regions).report.problems
+
+
+def _broken(report: Report, prefix: str) -> bool:
+    return any(file.startswith(prefix) for file in report.broken)
+
+
+def _check_values(drafts: Drafts) -> None:
+    report = drafts.report
+    for path, spot in report.refs["value"]:
+        if path in drafts.facts or f"values/{path.split('.')[0]}.yaml" in report.broken:
+            continue
+        if any(path.startswith(prefix) for prefix in report.undefined):
+            continue
+        report.error(spot, f"{{{path}}} is not a figure in values/{hint(path, drafts.facts)}")
+
+
+def _check_names(report: Report, kind: str, known: Collection[str], skip: bool, what: str) -> None:
+    if skip:
+        return  # the file defining them did not parse; that error is enough
+    for name, spot in report.refs[kind]:
+        if name not in known:
+            report.error(spot, f"{name!r} is not a known {what}{hint(name, known)}")
+
+
+def _check_subject_names(report: Report) -> None:
+    owners: dict[str, str | None] = {}
+    for name, spot in report.refs["subject name"]:
+        key = " ".join(name.casefold().replace("-", " ").split())
+        owner = owners.setdefault(key, spot.entry)
+        if owner != spot.entry:
+            report.error(
+                spot, f"{name!r} also names subject {owner!r}: the bot could not tell which is meant"
+            )

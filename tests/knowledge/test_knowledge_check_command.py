@@ -1,0 +1,50 @@
+"""`careers-bot check DIR` lists every located problem and exits 1 on errors, 0 otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from knowledge_edits import VALID, edit, line_of
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = str(ROOT / "config.yaml")
+YAML_FILES = len(list(VALID.rglob("*.yaml")))
+
+
+def test_a_broken_copy_fails_with_located_lines(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(kb, "answers/money.yaml", "topic: bursary_amounts", "topic: bursary_amount")
+    edit(kb, "providers.yaml", "lon: -1.4650", "lon: 14.650")
+    code = main(["--config", CONFIG, "check", str(kb)])
+    out = capsys.readouterr().out.splitlines()
+    topic = line_of(kb, "answers/money.yaml", "topic: bursary_amount")
+    lon = line_of(kb, "providers.yaml", "lon: 14.650")
+    assert code == 1
+    assert out[0].startswith(f"answers/money.yaml:{topic}: error: entry 'bursary-amounts': field 'topic': ")
+    assert out[1].startswith(f"providers.yaml:{lon}: error: entry 'sheffield-training': field 'lon': ")
+    assert out[-1] == f"knowledge: 2 errors, 0 warnings in {YAML_FILES} files"
+
+
+def test_warnings_alone_exit_zero(kb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(kb, "providers.yaml", "referrals@training.test", "referrals@provider.example")
+    code = main(["--config", CONFIG, "check", str(kb)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[-1] == f"knowledge: 0 errors, 1 warning in {YAML_FILES} files"
+
+
+def test_a_folder_is_checked_even_when_the_config_is_broken(
+    kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--config", str(tmp_path / "nowhere.yaml"), "check", str(kb)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "regions not checked" in captured.err
+    assert captured.out.endswith(f"knowledge: 0 errors, 0 warnings in {YAML_FILES} files\n")
+
+
+def test_a_missing_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", CONFIG, "check", str(tmp_path / "absent")]) == 1
+    assert "is not a folder" in capsys.readouterr().err
