@@ -13,7 +13,7 @@ from types import ModuleType
 from bot.errors import BotError
 
 # Each module in bot/commands offers add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[str, ...] = ("check",)
+COMMANDS: tuple[str, ...] = ("chat", "ask", "check")
 
 
 def _command_modules() -> list[ModuleType]:

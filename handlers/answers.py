@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.matching.matcher import Match
-
 from bot.core.journey import Context
 from bot.core.session import Session
 from bot.knowledge.model import AnswerEntry
 from bot.knowledge.structured import bursary_answer, provider_answer, route_answer
+from bot.matching.decide import Match
 
 
 def structured_answer(ctx: Context, entry: AnswerEntry, found: Match | None, session: Session) -> str | None:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-
-from bot.knowledge.values import render
-from bot.matching.matcher import Match
 
 from bot.core.journey import Context, Outcome
 from bot.core.routing import make_payload
 from bot.core.session import Session
 from bot.core.types import Button, Reply, Status
 from bot.knowledge.model import AnswerEntry
+from bot.knowledge.structured import provider_answer, route_answer
+from bot.knowledge.values import render
+from bot.matching.decide import Match
 from bot.storage.base import FeedbackRecord
 from handlers.answers import structured_answer
 from handlers.start import main_menu
 
 MAX_LABEL = 60
+# A short message opening like this continues the last question ("and for history?", "what about maths").
+FOLLOW_ON = re.compile(r"^\W*(?:and|also|what about|how about|same for|for|ok and|what for)\b", re.IGNORECASE)
 
 
 class AskJourney:
@@ -36,7 +39,8 @@ class AskJourney:
         if entry is None:
             return _stale(ctx, session)
         if kind == "e":
-            return Outcome((_answer_reply(ctx, entry, None, session, Status.ANSWERED),), session)
+            reply = _answer_reply(ctx, entry, None, session, Status.ANSWERED)
+            return Outcome((reply,), session.with_data(last_entry=entry.id))
         if kind in ("up", "dn"):
             return await _feedback(ctx, entry, kind == "up", session)
         return _stale(ctx, session)
@@ -51,17 +55,63 @@ def answer_text(ctx: Context, text: str, session: Session) -> Outcome:
     if not text.strip():
         return Outcome((ctx.reply("core.empty", Status.CLARIFICATION, main_menu(ctx)),), session)
     found = ctx.content.matcher.match(text)
-    if found.status == "answered" and found.best is not None:
-        entry = ctx.content.knowledge.answers[found.best.entry]
-        if entry.topic == "out_of_scope":
-            return Outcome((_out_of_scope(ctx, found, entry),), session)
-        return Outcome((_answer_reply(ctx, entry, found, session, Status.ANSWERED),), session)
-    if found.status == "out_of_scope":
-        entry = ctx.content.knowledge.answers.get(found.best.entry) if found.best else None
-        return Outcome((_out_of_scope(ctx, found, entry),), session)
+    answers = ctx.content.knowledge.answers
+    best = answers.get(found.best.entry) if found.best is not None else None
+    confident = found.status == "answered" and best is not None
+    if found.status == "out_of_scope" or (confident and best is not None and best.topic == "out_of_scope"):
+        return Outcome((_out_of_scope(ctx, found, best),), session)
+    if confident and best is not None and not _asks_about_named_provider(found, best):
+        return _answered(ctx, best, found, session)
+    carried = _follow_on(ctx, found, session)
+    if carried is not None:
+        return _answered(ctx, carried, found, session)
+    named = _named_answer(ctx, found)
+    if named is not None:
+        return Outcome((named,), session)
     if found.status == "suggested" and found.best is not None:
         return Outcome((_suggestions(ctx, found),), session)
     return Outcome((_no_match(ctx, found),), session)
+
+
+def _answered(ctx: Context, entry: AnswerEntry, found: Match, session: Session) -> Outcome:
+    reply = _answer_reply(ctx, entry, found, session, Status.ANSWERED)
+    return Outcome((reply,), session.with_data(last_entry=entry.id))
+
+
+def _follow_on(ctx: Context, found: Match, session: Session) -> AnswerEntry | None:
+    """Reads "and what about history?" after a subject or route answer as the same question again."""
+    last = ctx.content.knowledge.answers.get(str(session.data.get("last_entry", "")))
+    if last is None or found.entities.degree_class or not FOLLOW_ON.match(found.question):
+        return None
+    if last.structured == "bursary_for_subject" and found.entities.subjects:
+        return last
+    if last.structured == "route_details" and found.entities.routes:
+        return last
+    return None
+
+
+def _asks_about_named_provider(found: Match, best: AnswerEntry) -> bool:
+    """A provider named in a message that matched only a general question is what they want to know about."""
+    return bool(found.entities.providers) and best.topic in ("routes_overview", "location_region")
+
+
+def _named_answer(ctx: Context, found: Match) -> Reply | None:
+    """Answers with a provider's or route's own facts when the message names one and nothing fitted better."""
+    knowledge = ctx.content.knowledge
+    menu = Button(ctx.say("core.button_menu"), make_payload("start", "menu"))
+    for provider_id in found.entities.providers:
+        provider = knowledge.providers.get(provider_id)
+        if provider is not None:
+            text = provider_answer(knowledge, provider)
+            return Reply(
+                text, Status.ANSWERED, (menu,), entry=f"provider/{provider.id}", topic="location_region"
+            )
+    for route_id in found.entities.routes:
+        route = knowledge.routes.get(route_id)
+        if route is not None:
+            text = route_answer(knowledge, route)
+            return Reply(text, Status.ANSWERED, (menu,), entry=f"route/{route.id}", topic=route.topic)
+    return None
 
 
 def _answer_reply(

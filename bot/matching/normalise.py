@@ -1,4 +1,4 @@
-"""Turning free text into the comparable token lists the matcher scores: clean, fold, stem, drop stop words."""
+"""Turning free text into the token lists the matcher scores: clean, stem, fold synonyms, drop stop words."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rapidfuzz import utils
 MAX_CHARS = 2000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_APOSTROPHES = re.compile(r"(?<=\w)['’](?=\w)")
 _TAGS = re.compile(r"<[^<>]{0,200}>")
 # A question usually ends at ?, ! or a full stop followed by a space; "2.2" and "e.g" stay whole.
 _CLAUSE_BREAK = re.compile(r"[?!]+|\.(?=\s|$)|[\n;]+|\band also\b|\balso\b", re.IGNORECASE)
@@ -40,7 +41,8 @@ def clean(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Returns the lower-case alphanumeric words of the text, punctuation and emoji dropped."""
-    return utils.default_process(text).split()
+    # "I'm" and "don't" become "im" and "dont", which stop-word lists spell that way.
+    return utils.default_process(_APOSTROPHES.sub("", text)).split()
 
 
 def stem(word: str) -> str:
@@ -85,14 +87,15 @@ class Normaliser:
         self._stops = frozenset(stem(w) for word in stop_words for w in words(word))
         self._folds: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
         for canonical in sorted(synonyms):
-            target = self.stems(canonical)
+            # A multi-word canonical becomes one token, so "2:1" and "2:2" stay apart once folded.
+            target = ("_".join(self.stems(canonical)),)
             for variant in (canonical, *synonyms[canonical]):
                 self._add_fold(self.stems(variant), target)
         for options in self._folds.values():
             options.sort(key=lambda pair: -len(pair[0]))
 
     def _add_fold(self, variant: tuple[str, ...], target: tuple[str, ...]) -> None:
-        if not variant or not target:
+        if not variant or not target[0]:
             return
         options = self._folds.setdefault(variant[0], [])
         if all(existing != variant for existing, _ in options):
@@ -102,6 +105,11 @@ class Normaliser:
     def stems(text: str) -> tuple[str, ...]:
         """Returns the stemmed words of the text, before synonyms and stop words."""
         return tuple(stem(w) for w in words(text))
+
+    @property
+    def stop_stems(self) -> frozenset[str]:
+        """The stemmed stop words."""
+        return self._stops
 
     @property
     def fold_words(self) -> frozenset[str]:

@@ -1,0 +1,181 @@
+"""The precomputed search structures for a Knowledge: normalised phrasings, word weights and postings."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.knowledge.model import AnswerEntry, Knowledge
+from bot.matching.normalise import Normaliser
+
+# A word the knowledge never uses still counts in a question's length, but less than a rare domain word.
+UNKNOWN_WEIGHT = 0.5
+# Numbers (ages, years, grades) say little about which question is asked.
+NUMBER_WEIGHT = 0.15
+# Words in most entries ("teach", "train") weigh nothing: they cannot tell entries apart, and skipping them
+# keeps scoring fast.
+COMMON_FLOOR = 0.12
+# Typos are corrected only in words this long, to a known word this similar (one edit in five letters).
+_TYPO_MIN_LENGTH = 5
+_TYPO_SIMILARITY = 0.8
+_TYPO_CACHE_LIMIT = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Phrasing:
+    """One way an entry is asked, normalised for scoring."""
+
+    entry: int
+    wording: str
+    text: str
+    tokens: frozenset[str]
+    mass: float
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """One keyword of an entry, normalised, with how telling it is across entries."""
+
+    entry: int
+    tokens: frozenset[str]
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedEntry:
+    """One answer entry as the scorer sees it."""
+
+    id: str
+    topic: str
+    question: str
+    phrasings: tuple[int, ...]
+
+
+class Index:
+    """Everything about the answer entries that can be worked out once, before any question arrives."""
+
+    def __init__(self, knowledge: Knowledge, normaliser: Normaliser) -> None:
+        answers = [knowledge.answers[key] for key in sorted(knowledge.answers)]
+        self.normaliser = normaliser
+        self.entries: tuple[IndexedEntry, ...] = ()
+        raw: list[tuple[int, str, tuple[str, ...]]] = []
+        entries: list[IndexedEntry] = []
+        for number, answer in enumerate(answers):
+            start = len(raw)
+            raw.extend(
+                (number, wording, normaliser.normalise(wording).tokens) for wording in _wordings(answer)
+            )
+            entries.append(
+                IndexedEntry(answer.id, answer.topic, answer.question, tuple(range(start, len(raw))))
+            )
+        self.entries = tuple(entries)
+        keywords = [(n, normaliser.normalise(k).tokens) for n, a in enumerate(answers) for k in a.keywords]
+        vocabularies = _vocabularies(len(answers), raw, keywords)
+        self.weights = _weights(vocabularies)
+        self.phrasings = tuple(
+            Phrasing(
+                n,
+                wording,
+                " ".join(tokens),
+                frozenset(tokens),
+                sum(self.weights[t] for t in set(tokens)),
+                len(tokens),
+            )
+            for n, wording, tokens in raw
+        )
+        self.phrasing_postings = self._postings((i, p.tokens) for i, p in enumerate(self.phrasings))
+        self.entry_postings = self._postings(enumerate(vocabularies))
+        self.keywords = _keywords(keywords, self.weights)
+        self._known = frozenset(self.weights) | normaliser.fold_words | normaliser.stop_stems
+        self._buckets = _buckets(self._known)
+        self._corrections: dict[str, str] = {}
+
+    def _postings(self, items: Iterable[tuple[int, frozenset[str]]]) -> dict[str, tuple[int, ...]]:
+        postings: dict[str, list[int]] = defaultdict(list)
+        for number, tokens in items:
+            for token in tokens:
+                if self.weights[token]:
+                    postings[token].append(number)
+        return {token: tuple(numbers) for token, numbers in postings.items()}
+
+    def weight(self, token: str) -> float:
+        """Returns how telling a token is, from 0 (in every entry) to 1 (in one entry)."""
+        return self.weights.get(token, NUMBER_WEIGHT if token.isdigit() else UNKNOWN_WEIGHT)
+
+    def correct(self, stems: tuple[str, ...]) -> tuple[str, ...]:
+        """Replaces unknown, probably misspelt words with the closest known word."""
+        return tuple(self._correct_one(s) for s in stems)
+
+    def _correct_one(self, token: str) -> str:
+        if len(token) < _TYPO_MIN_LENGTH or token in self._known or not token.isalpha():
+            return token
+        cached = self._corrections.get(token)
+        if cached is not None:
+            return cached
+        bucket = self._buckets.get(token[0], ())
+        found = process.extractOne(
+            token, bucket, scorer=OSA.normalized_similarity, score_cutoff=_TYPO_SIMILARITY
+        )
+        corrected = found[0] if found else token
+        if len(self._corrections) < _TYPO_CACHE_LIMIT:
+            self._corrections[token] = corrected
+        return corrected
+
+
+def _wordings(answer: AnswerEntry) -> list[str]:
+    return list(dict.fromkeys(w for w in (answer.question, *answer.examples) if w.strip()))
+
+
+def _vocabularies(
+    count: int, raw: list[tuple[int, str, tuple[str, ...]]], keywords: list[tuple[int, tuple[str, ...]]]
+) -> list[frozenset[str]]:
+    words: list[set[str]] = [set() for _ in range(count)]
+    for number, _, tokens in raw:
+        words[number].update(tokens)
+    for number, tokens in keywords:
+        words[number].update(tokens)
+    return [frozenset(w) for w in words]
+
+
+def _weights(vocabularies: list[frozenset[str]]) -> dict[str, float]:
+    """Inverse document frequency over entries, scaled so a word found in one entry weighs 1."""
+    frequency: dict[str, int] = defaultdict(int)
+    for vocabulary in vocabularies:
+        for token in vocabulary:
+            frequency[token] += 1
+    total = len(vocabularies)
+    top = math.log((total + 1) / 1.5)
+    if top <= 0:
+        return {t: NUMBER_WEIGHT if t.isdigit() else 1.0 for t in frequency}
+    weights = {t: math.log((total + 1) / (df + 0.5)) / top for t, df in frequency.items()}
+    return {
+        t: NUMBER_WEIGHT if t.isdigit() else (w if w >= COMMON_FLOOR else 0.0) for t, w in weights.items()
+    }
+
+
+def _keywords(
+    keywords: list[tuple[int, tuple[str, ...]]], weights: dict[str, float]
+) -> dict[str, tuple[Keyword, ...]]:
+    """Keywords filed under their least common word; a keyword of common words tells little."""
+    filed: dict[str, dict[tuple[int, frozenset[str]], Keyword]] = defaultdict(dict)
+    for number, tokens in keywords:
+        if not tokens:
+            continue
+        words = frozenset(tokens)
+        weight = min(1.0, sum(weights[t] for t in words))
+        filed[min(words)][(number, words)] = Keyword(number, words, weight)
+    return {first: tuple(found.values()) for first, found in sorted(filed.items())}
+
+
+def _buckets(known: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    buckets: dict[str, list[str]] = defaultdict(list)
+    for token in sorted(known):
+        if token:
+            buckets[token[0]].append(token)
+    return {first: tuple(tokens) for first, tokens in buckets.items()}
