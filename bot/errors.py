@@ -4,6 +4,7 @@ BotError
  +-- ConfigError          bad or missing configuration; stops start-up
  +-- KnowledgeError       knowledge files that do not load; carries every problem
  +-- StorageError         the database failed (locked, corrupt, unreachable)
+ |    +-- AlreadyClaimed   referrals another digest run has already taken
  +-- DeliveryError        a digest could not be sent (SMTP, Telegram)
  +-- InputError           something a person typed that cannot be used as given
 """
@@ -54,6 +55,10 @@ class KnowledgeError(BotError):
 
 class StorageError(BotError):
     """The store could not read or write; the operation may be retried."""
+
+
+class AlreadyClaimed(StorageError):
+    """Some referrals of a new digest are no longer pending or are in another unfinished digest."""
 
 
 class DeliveryError(BotError):

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.core.clock import Clock
-from bot.errors import DeliveryError
+from bot.errors import AlreadyClaimed, DeliveryError
 from bot.knowledge.entries import WEEKDAYS
 from bot.knowledge.model import DigestSettings, Knowledge, Provider
 from bot.referrals.delivery import DigestSink
@@ -260,7 +260,12 @@ class _Run:
             record = DigestRecord(
                 digest.digest_id, provider.id, digest.referral_ids, now, None, 0, None, None
             )
-            await self.store.start_digest(record)
+            try:
+                await self.store.start_digest(record)
+            except AlreadyClaimed:
+                # Another digest run (the bot's schedule, or cron) took these people first.
+                log.info("digest for %s skipped: another run is sending these referrals", provider.id)
+                return
         await self._deliver(provider, sinks, digest, 0, tally)
 
     async def _deliver(

@@ -67,8 +67,8 @@ class ErasureReport:
 class Store(Protocol):
     """Persistence for the core; every method is safe to call from many tasks at once.
 
-    Times must be timezone-aware and come back in UTC. Duplicate referral or digest ids, and finishing or failing
-    a digest that does not exist (or failing one already finished), raise StorageError.
+    Times must be timezone-aware and come back in UTC. Duplicate referral or digest ids, and finishing
+    or failing a digest that does not exist (or failing one already finished), raise StorageError.
     """
 
     async def open(self) -> None:
@@ -108,7 +108,11 @@ class Store(Protocol):
         """Returns referrals consented within [start, end), any status."""
 
     async def start_digest(self, record: DigestRecord) -> None:
-        """Records that a digest of these referrals is about to be sent."""
+        """Records that a digest of these referrals is about to be sent.
+
+        Raises AlreadyClaimed, recording nothing, when any of them is no longer pending or is already in an
+        unfinished digest, so two digest runs at once never send the same person twice.
+        """
 
     async def finish_digest(self, digest_id: str, at: datetime) -> None:
         """Marks a digest delivered and its referrals sent."""

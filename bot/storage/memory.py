@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.core.session import Session
-from bot.errors import StorageError
+from bot.errors import AlreadyClaimed, StorageError
 from bot.referrals.model import Referral, ReferralStatus
 from bot.storage.base import DigestRecord, ErasureReport, FeedbackRecord, TurnRecord
 from bot.storage.codec import (
@@ -119,6 +119,13 @@ class MemoryStore:
         self._check_open()
         if record.digest_id in self._digests:
             raise StorageError(f"A digest with id {record.digest_id!r} is already stored")
+        in_flight = {i for d in self._digests.values() if d.finished_at is None for i in d.referral_ids}
+        for referral_id in record.referral_ids:
+            found = self._referrals.get(referral_id)
+            if referral_id in in_flight or (found is not None and found.status is not ReferralStatus.PENDING):
+                raise AlreadyClaimed(
+                    "Some of these referrals are already in another digest or no longer pending"
+                )
         self._digests[record.digest_id] = normal_digest(record)
 
     async def finish_digest(self, digest_id: str, at: datetime) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.session import Session
-from bot.errors import StorageError
+from bot.errors import AlreadyClaimed, StorageError
 from bot.referrals.model import Referral, ReferralStatus
 from bot.storage.base import DigestRecord, ErasureReport, FeedbackRecord, TurnRecord
 from bot.storage.codec import (
@@ -175,6 +175,17 @@ class SqliteStore:
         """Records that a digest of these referrals is about to be sent."""
         links = [(record.digest_id, n, i) for n, i in enumerate(record.referral_ids)]
         async with self._transaction("record the digest") as conn:
+            marks = ",".join("?" * len(record.referral_ids))
+            taken = await conn.execute_fetchall(
+                f"SELECT COUNT(*) FROM referrals WHERE id IN ({marks}) AND (status != 'pending' OR id IN "
+                "(SELECT l.referral_id FROM digest_referrals l JOIN digests d ON d.digest_id = l.digest_id "
+                "WHERE d.finished_at IS NULL))",
+                record.referral_ids,
+            )
+            if next(iter(taken))[0]:
+                raise AlreadyClaimed(
+                    "Some of these referrals are already in another digest or no longer pending"
+                )
             await conn.execute(
                 f"INSERT INTO digests ({_DIGEST}) VALUES (?, ?, ?, ?, ?, ?, ?)", _digest_row(record)
             )

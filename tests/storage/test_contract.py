@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.core.session import Session
-from bot.errors import StorageError
+from bot.errors import AlreadyClaimed, StorageError
 from bot.referrals.model import Referral, ReferralStatus
 from bot.storage.base import DigestRecord, FeedbackRecord, Store, TurnRecord
 from bot.storage.memory import MemoryStore
@@ -285,6 +285,20 @@ async def test_started_digest_takes_its_referrals_out_of_pending(store: Store) -
     assert [r.id for r in await store.pending_referrals()] == ["r3"]
     assert await store.unfinished_digests() == [started]
     assert await store.last_digest_at("p-sheffield") is None
+
+
+async def test_two_digests_cannot_claim_the_same_referral(store: Store) -> None:
+    await store.add_referral(referral("r1"))
+    await store.add_referral(referral("r2"))
+    await store.start_digest(digest("d1", "p-sheffield", "r1"))
+    with pytest.raises(AlreadyClaimed):
+        await store.start_digest(digest("d2", "p-sheffield", "r2", "r1"))
+    assert [d.digest_id for d in await store.unfinished_digests()] == ["d1"]
+    assert [r.id for r in await store.pending_referrals()] == ["r2"]
+    await store.finish_digest("d1", at(2))
+    with pytest.raises(AlreadyClaimed):
+        await store.start_digest(digest("d3", "p-sheffield", "r1"))
+    await store.start_digest(digest("d4", "p-sheffield", "r2"))
 
 
 async def test_a_digest_id_is_started_once(store: Store) -> None:
