@@ -54,4 +54,6 @@ def _check(step: dict[str, Any], replies: list[Any], where: str) -> None:
     for part in step.get("not_contains", []):
         assert str(part).casefold() not in text.casefold(), f"{where}: {part!r} should not be in\n{text}"
     for label in step.get("buttons", []):
-        assert any(str(label).casefold() in x.casefold() for x in labels), f"{where}: no button {label!r} in {labels}"
+        assert any(str(label).casefold() in x.casefold() for x in labels), (
+            f"{where}: no button {label!r} in {labels}"
+        )

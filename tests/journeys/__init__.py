@@ -1,0 +1,1 @@
+"""Tests of the user journeys, driven through the real engine."""
