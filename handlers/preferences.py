@@ -269,7 +269,9 @@ def _ask(ctx: Context, session: Session, note: str | None = None) -> Outcome:
     text = _question_text(ctx, session, step)
     if note is not None:
         text = f"{ctx.say(note)}\n\n{text}"
-    return Outcome((Reply(text, Status.PROMPT, _question_buttons(ctx, session, step)),), session)
+    buttons = _question_buttons(ctx, session, step)
+    # At the travel question a typed number means miles, so buttons are picked by label only.
+    return Outcome((Reply(text, Status.PROMPT, buttons, numbered=step != Step.TRAVEL),), session)
 
 
 def _reask(ctx: Context, session: Session, note: str) -> Outcome:

@@ -19,7 +19,12 @@ def render_reply(reply: Reply) -> str:
         lines.append(reply.attachment.content.decode("utf-8", errors="replace").rstrip())
     if reply.buttons:
         lines.append("")
-        lines.extend(f"  {number}. {button.label}" for number, button in enumerate(reply.buttons, start=1))
+        if reply.numbered:
+            lines.extend(
+                f"  {number}. {button.label}" for number, button in enumerate(reply.buttons, start=1)
+            )
+        else:
+            lines.extend(f"  - {button.label}" for button in reply.buttons)
     return "\n".join(lines)
 
 

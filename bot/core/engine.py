@@ -102,7 +102,8 @@ class Engine:
             outcome = Outcome(replies=(self._error_reply(ctx),), session=session)
         replies = list(outcome.replies) or [self._error_reply(ctx)]
         saved = replace(outcome.session, updated_at=turn.at).with_data(
-            last_buttons=[[b.label, b.payload] for b in replies[-1].buttons] or None
+            last_buttons=[[b.label, b.payload] for b in replies[-1].buttons] or None,
+            buttons_numbered=None if replies[-1].numbered else False,
         )
         try:
             await self.store.save_session(saved)
@@ -172,11 +173,12 @@ class Engine:
         if not isinstance(shown, list) or not text:
             return None
         wanted = text.strip().rstrip(".").casefold()
+        by_number = session.data.get("buttons_numbered") is not False
         for number, item in enumerate(shown, start=1):
             if not (isinstance(item, list) and len(item) == 2):
                 return None
             label, payload = str(item[0]), str(item[1])
-            if wanted in (str(number), label.casefold()):
+            if wanted == label.casefold() or (by_number and wanted == str(number)):
                 return payload
         return None
 

@@ -66,3 +66,4 @@ class Reply:
     topic: str | None = None
     score: float | None = None
     attachment: Attachment | None = None
+    numbered: bool = True  # False where a typed number is an answer (miles), not a button's number

@@ -76,7 +76,9 @@ def _bursary_lines(knowledge: Knowledge, route: Route, profile: Profile) -> tupl
     lines: list[Reason] = []
     for subject_id in profile.subjects:
         subject = knowledge.subjects.get(subject_id)
-        if subject is not None:
+        # Subject bursaries are for teaching that subject in its own phase: a primary trainee with a maths
+        # specialism is funded as a primary trainee.
+        if subject is not None and (profile.phase is None or profile.phase in subject.phases):
             lines.extend(_subject_funding(knowledge, subject_id, subject.name))
     if any(line.key.endswith("money_bursary") for line in lines) and profile.degree in ("third", "other"):
         lines.append(reason("money_bursary_degree_class"))

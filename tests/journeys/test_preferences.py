@@ -335,3 +335,14 @@ async def test_the_questions_survive_a_restart(config: Config, content: Content,
         assert session.data["profile"]["subjects"] == ["french"]
     finally:
         await second.close()
+
+
+@pytest.mark.parametrize("typed", ["1", "2", "5", "7"])
+async def test_a_small_typed_distance_is_miles_not_a_button(chat: Chat, store: Any, typed: str) -> None:
+    await chat.say("/shortlist")
+    for _ in range(2):
+        await chat.press("Skip")
+    replies = await chat.say("Sheffield")
+    assert not replies[-1].numbered
+    await chat.say(typed)
+    assert (await _profile(store, chat))["travel_miles"] == int(typed)

@@ -60,6 +60,13 @@ def test_physics_bursary_and_scholarship_are_fact_paths() -> None:
     assert all(path in shown for path in facts)
 
 
+def test_a_primary_trainee_is_not_shown_a_secondary_subject_bursary() -> None:
+    person = replace(PHYSICS_GRADUATE, phase=Phase.PRIMARY, subjects=("primary", "physics"))
+    pgce = route_fit(build(profile=person), "pgce-university")
+    facts = {path for line in pgce.money for _, path in line.facts}
+    assert "bursaries.current.physics.bursary" not in facts
+
+
 def test_a_subject_without_a_bursary_says_so() -> None:
     person = replace(PHYSICS_GRADUATE, subjects=("history",))
     pgce = route_fit(build(profile=person), "pgce-university")
