@@ -15,12 +15,23 @@ from bot.core.journey import Journey
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
 from handlers.ask import AskJourney
+from handlers.preferences import PreferencesJourney
+from handlers.privacy import PrivacyJourney
+from handlers.refer import ReferJourney
+from handlers.shortlist import ShortlistJourney
 from handlers.start import StartJourney
 
 
 def build_journeys() -> list[Journey]:
     """Returns every user journey the bot runs."""
-    return [StartJourney(), AskJourney()]
+    return [
+        StartJourney(),
+        AskJourney(),
+        PreferencesJourney(),
+        ShortlistJourney(),
+        ReferJourney(),
+        PrivacyJourney(),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
