@@ -209,7 +209,7 @@ async def _forget(ctx: Context, session: Session) -> Outcome:
     report = await ctx.store.erase_person(ctx.channel, ctx.user_id)
     now = ctx.clock.now()
     fresh = Session(channel=ctx.channel, user_id=ctx.user_id, created_at=now, updated_at=now)
-    return Outcome((Reply(text=_erased_text(ctx, report), status=Status.CONFIRMED),), fresh, log_text="")
+    return Outcome((Reply(text=_erased_text(ctx, report), status=Status.CONFIRMED),), fresh, anonymous=True)
 
 
 def _erased_text(ctx: Context, report: ErasureReport) -> str:

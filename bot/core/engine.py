@@ -193,12 +193,13 @@ class Engine:
     @staticmethod
     def _record(turn: Turn, outcome: Outcome, replies: list[Reply], session: Session) -> TurnRecord:
         main = next((r for r in replies if r.entry is not None), replies[0])
+        text = outcome.log_text if outcome.log_text is not None else turn.text
         return TurnRecord(
             channel=turn.channel,
-            user_id=turn.user_id,
+            user_id="" if outcome.anonymous else turn.user_id,
             at=turn.at,
-            text=outcome.log_text if outcome.log_text is not None else turn.text,
-            payload=turn.payload,
+            text="" if outcome.anonymous else text,
+            payload=None if outcome.anonymous else turn.payload,
             status=str(main.status),
             entry=main.entry,
             topic=main.topic,

@@ -24,6 +24,7 @@ class Outcome:
     replies: tuple[Reply, ...]
     session: Session
     log_text: str | None = None  # replaces the typed text in the turn log (e.g. contact details)
+    anonymous: bool = False  # log this turn with no user id, text or payload (after /forget)
 
 
 @dataclass(frozen=True, slots=True)
