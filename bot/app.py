@@ -14,6 +14,7 @@ from bot.core.engine import Engine
 from bot.core.journey import Journey
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
+from handlers.admin import AdminJourney
 from handlers.ask import AskJourney
 from handlers.preferences import PreferencesJourney
 from handlers.privacy import PrivacyJourney
@@ -31,6 +32,7 @@ def build_journeys() -> list[Journey]:
         ShortlistJourney(),
         ReferJourney(),
         PrivacyJourney(),
+        AdminJourney(),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Staff reports: figures computed from the stored records, written as tables, text and charts."""
