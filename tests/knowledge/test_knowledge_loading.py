@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date
 from pathlib import Path
 
@@ -140,12 +139,9 @@ def test_warnings_alone_do_not_stop_loading(kb: Path) -> None:
 
 def test_the_real_knowledge_has_no_errors() -> None:
     regions = load_config(ROOT / "config.yaml", environ={}).regions
-    started = time.perf_counter()
     problems = check_knowledge(ROOT / "knowledge", TODAY, regions)
-    elapsed = time.perf_counter() - started
     errors = [str(p) for p in problems if p.severity == "error"]
     assert errors == []
-    assert elapsed < 1.0
 
 
 def test_regions_of_the_test_folder_match_the_config() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,6 @@ GEO = Path(__file__).resolve().parents[2] / "knowledge" / "geo"
 @pytest.fixture(scope="module")
 def gazetteer() -> Gazetteer:
     return Gazetteer.load(GEO)
-
-
-def test_loads_quickly() -> None:
-    started = time.perf_counter()
-    Gazetteer.load(GEO)
-    assert time.perf_counter() - started < 0.5
 
 
 def test_brighton_is_in_east_sussex(gazetteer: Gazetteer) -> None:
@@ -107,11 +100,9 @@ def test_nothing_found_in_text_without_a_place(gazetteer: Gazetteer, text: str) 
     assert gazetteer.find_in_text(text) is None
 
 
-def test_long_text_is_read_quickly(gazetteer: Gazetteer) -> None:
-    started = time.perf_counter()
+def test_long_text_without_a_place_finds_nothing(gazetteer: Gazetteer) -> None:
     found = gazetteer.find_in_text("i want to teach maths and physics please " * 500)
     assert found is None
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize(

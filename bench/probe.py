@@ -1,0 +1,61 @@
+"""A fresh process that loads the real knowledge, handles some turns and reports its time and memory as JSON.
+
+Run as `python -m bench.probe [TURNS]` from the project folder; bench/run.py starts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def probe(turns: int) -> dict[str, float]:
+    """Times the imports and load_content, handles turns on a new SQLite file, and returns the figures."""
+    started = time.perf_counter()
+    from bench.engine_load import build_engine, run_level
+    from bench.workload import load_questions
+    from bot.config import load_config
+    from bot.core.content import load_content
+    from bot.storage.sqlite import SqliteStore
+
+    imported = time.perf_counter()
+    config = load_config(ROOT / "config.yaml", environ={})
+    content = load_content(config)
+    loaded = time.perf_counter()
+
+    async def talk(folder: Path) -> None:
+        store = SqliteStore(folder / "probe.sqlite3")
+        await store.open()
+        try:
+            engine = build_engine(config, content, store)
+            await run_level(engine, load_questions(), users=10, turns=turns, seeded=0, seed=1)
+        finally:
+            await store.close()
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(talk(Path(folder)))
+    return {
+        "import_seconds": imported - started,
+        "load_seconds": loaded - imported,
+        "turns": turns,
+        "turn_seconds": time.perf_counter() - loaded,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv: list[str]) -> int:
+    """Prints the probe's figures as one JSON object."""
+    turns = int(argv[0]) if argv else 1000
+    print(json.dumps(probe(turns)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
