@@ -106,8 +106,7 @@ class Engine:
             buttons_numbered=None if replies[-1].numbered else False,
         )
         try:
-            await self.store.save_session(saved)
-            await self.store.log_turn(self._record(turn, outcome, replies, saved))
+            await self.store.save_turn(saved, self._record(turn, outcome, replies, saved))
         except StorageError:
             log.exception("could not save a turn")
             return [self._error_reply(ctx)]

@@ -16,6 +16,8 @@ MAX_OTHER_QUESTIONS = 3
 ALTERNATIVE_FLOOR = 0.8
 # An off-topic entry this close to the suggestion line, and ahead of everything in scope, still declines.
 OUT_OF_SCOPE_FLOOR = 0.6
+# Clauses whose best scores are this close count as level, and the first one asked is taken.
+LEVEL_MARGIN = 0.04
 
 
 class MatchStatus(StrEnum):
@@ -44,6 +46,7 @@ class Part:
     text: str
     ranked: tuple[Candidate, ...]
     whole: bool = False
+    order: int = 0  # where the piece starts in the message, for telling which was asked first
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ def _choose_part(parts: Sequence[Part], config: MatchingConfig) -> Part | None:
     ranked = sorted((p for p in parts if p.ranked), key=lambda p: -p.ranked[0].score)
     if not ranked:
         return None
+    ranked.insert(0, ranked.pop(ranked.index(_first_level(ranked))))
     if ranked[0].ranked[0].topic == OUT_OF_SCOPE_TOPIC:
         for part in ranked[1:]:
             top = part.ranked[0]
@@ -117,6 +121,16 @@ def _choose_part(parts: Sequence[Part], config: MatchingConfig) -> Part | None:
             if top.topic != OUT_OF_SCOPE_TOPIC and _status(top, runner, config) is MatchStatus.ANSWERED:
                 return part
     return ranked[0]
+
+
+def _first_level(ranked: list[Part]) -> Part:
+    """Among clauses level with the best piece, the one asked first: people tend to lead with their main
+    question. The whole message keeps its place when it is the best piece."""
+    best = ranked[0]
+    if best.whole:
+        return best
+    level = [p for p in ranked if not p.whole and p.ranked[0].score >= best.ranked[0].score - LEVEL_MARGIN]
+    return min(level, key=lambda p: p.order)
 
 
 def _alternatives(parts: Sequence[Part], best: Candidate, config: MatchingConfig) -> tuple[Candidate, ...]:

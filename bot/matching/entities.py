@@ -26,7 +26,8 @@ _DEGREE_CLASSES: tuple[tuple[str, str], ...] = (
     (
         "none",
         r"\b(?:no|without\s+an?|(?:(?:do\s*n[o'’]?t|do\s+not)\s+have|haven[’']?t\s+got|have\s+not\s+got|(?:not|never)"
-        r"\s+got)\s+an?)\s+(?:university\s+|uni\s+)?degree\b",
+        r"\s+got)\s+an?)\s+(?:university\s+|uni\s+)?degree\b"
+        r"|\b(?:never|not|didn[’']?t|did\s+not|haven[’']?t|have\s+not)\s+(?:been|gone|went|go)\s+to\s+(?:uni|university)\b",
     ),
 )
 _DEGREE_PATTERNS = tuple((name, re.compile(pattern)) for name, pattern in _DEGREE_CLASSES)

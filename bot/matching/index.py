@@ -20,6 +20,9 @@ NUMBER_WEIGHT = 0.15
 # Words in most entries ("teach", "train") weigh nothing: they cannot tell entries apart, and skipping them
 # keeps scoring fast.
 COMMON_FLOOR = 0.12
+# A route's name says which thing a question is about, seldom what it asks ("student finance for a SCITT"),
+# so words that only name a route weigh this share of what their rarity alone would give.
+NAME_SHARE = 0.7
 # Typos are corrected only in words this long, to a known word this similar (one edit in five letters).
 _TYPO_MIN_LENGTH = 5
 _TYPO_SIMILARITY = 0.8
@@ -77,7 +80,7 @@ class Index:
         self.entries = tuple(entries)
         keywords = [(n, normaliser.normalise(k).tokens) for n, a in enumerate(answers) for k in a.keywords]
         vocabularies = _vocabularies(len(answers), raw, keywords)
-        self.weights = _weights(vocabularies)
+        self.weights = _weights(vocabularies, _name_words(knowledge, normaliser))
         self.phrasings = tuple(
             Phrasing(
                 n,
@@ -143,7 +146,13 @@ def _vocabularies(
     return [frozenset(w) for w in words]
 
 
-def _weights(vocabularies: list[frozenset[str]]) -> dict[str, float]:
+def _name_words(knowledge: Knowledge, normaliser: Normaliser) -> frozenset[str]:
+    """The one-word route names ("scitt", "pgta"): they say what a question is about, not what it asks."""
+    names = (normaliser.normalise(n).tokens for r in knowledge.routes.values() for n in (r.name, *r.aliases))
+    return frozenset(tokens[0] for tokens in names if len(tokens) == 1)
+
+
+def _weights(vocabularies: list[frozenset[str]], names: frozenset[str] = frozenset()) -> dict[str, float]:
     """Inverse document frequency over entries, scaled so a word found in one entry weighs 1."""
     frequency: dict[str, int] = defaultdict(int)
     for vocabulary in vocabularies:
@@ -153,7 +162,10 @@ def _weights(vocabularies: list[frozenset[str]]) -> dict[str, float]:
     top = math.log((total + 1) / 1.5)
     if top <= 0:
         return {t: NUMBER_WEIGHT if t.isdigit() else 1.0 for t in frequency}
-    weights = {t: math.log((total + 1) / (df + 0.5)) / top for t, df in frequency.items()}
+    weights = {
+        t: math.log((total + 1) / (df + 0.5)) / top * (NAME_SHARE if t in names else 1.0)
+        for t, df in frequency.items()
+    }
     return {
         t: NUMBER_WEIGHT if t.isdigit() else (w if w >= COMMON_FLOOR else 0.0) for t, w in weights.items()
     }

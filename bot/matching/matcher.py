@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from bot.config import MatchingConfig
 from bot.knowledge.model import Knowledge
 from bot.matching.decide import Candidate, Match, MatchStatus, Part, decide, out_of_scope
 from bot.matching.entities import Entities, EntityFinder
 from bot.matching.index import Index
+from bot.matching.intent import clause_asks
 from bot.matching.normalise import Normalised, Normaliser, clean, split_clauses
 from bot.matching.scoring import Scored, rank
 
@@ -18,9 +21,27 @@ MAX_CLAUSES = 8
 RANK_DEPTH = 6
 # A message needs this many informative words, unless it names a keyword or an entity.
 MIN_INFORMATIVE = 2
+# A clause that only gives background ("nursery fees are more than my rent") can match an entry well by
+# chance, so its scores count this share when the pieces of a message compete.
+BACKGROUND_CLAUSE = 0.8
+# A clause is read in the light of the whole message: its scores count this share, the whole message's
+# scores for the same entries the rest.
+CLAUSE_SHARE = 0.7
 # The topic a named degree class points to: having none is its own topic, the rest are about entry.
 NO_DEGREE_TOPIC = "no_degree"
 DEGREE_CLASS_TOPIC = "entry_degree_class"
+# Having no degree rules whole routes out, so it says more about the right answer than a route name does;
+# and it holds for every clause of the message, not only the one that says it.
+NO_DEGREE_BONUSES = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What the whole message says that its clauses are read against."""
+
+    text: str
+    no_degree: bool
+    scores: dict[str, float]
 
 
 class Matcher:
@@ -41,26 +62,38 @@ class Matcher:
         whole = self.prepare(cleaned)
         if self._is_noise(whole, entities):
             return out_of_scope(text, entities)
-        parts = [Part(cleaned, self._rank(whole, entities), whole=True)]
+        overall = self._rank(whole, entities)
+        parts = [Part(cleaned, overall, whole=True)]
         clauses = split_clauses(cleaned)
         if len(clauses) > 1:
-            parts.extend(self._clause_part(clause) for clause in clauses[:MAX_CLAUSES])
+            context = _Context(cleaned, entities.degree_class == "none", {c.entry: c.score for c in overall})
+            parts.extend(
+                self._clause_part(context, clause, order)
+                for order, clause in enumerate(clauses[:MAX_CLAUSES])
+            )
         return decide(text, parts, entities, self.config)
 
     def prepare(self, text: str) -> Normalised:
         """Returns the scoring tokens of a text: stemmed, typos corrected, synonyms folded, no stop words."""
         return self.normaliser.prepare(self.index.correct(self.normaliser.stems(text)))
 
-    def _clause_part(self, clause: str) -> Part:
+    def _clause_part(self, context: _Context, clause: str, order: int) -> Part:
         query = self.prepare(clause)
         if not self._worth_scoring(query):
-            return Part(clause, ())
-        return Part(clause, self._rank(query, self.finder.find(clause)))
+            return Part(clause, (), order=order)
+        entities = self.finder.find(clause)
+        if context.no_degree:
+            entities = replace(entities, degree_class="none")
+        share = CLAUSE_SHARE * (1.0 if clause_asks(context.text, clause) else BACKGROUND_CLAUSE)
+        ranked = (_in_context(c, share, context) for c in self._rank(query, entities))
+        return Part(clause, tuple(sorted(ranked, key=lambda c: (-c.score, c.entry))), order=order)
 
     def _rank(self, query: Normalised, entities: Entities) -> tuple[Candidate, ...]:
-        topics = {self._route_topics[r] for r in entities.routes if r in self._route_topics}
-        if entities.degree_class is not None:
-            topics.add(NO_DEGREE_TOPIC if entities.degree_class == "none" else DEGREE_CLASS_TOPIC)
+        topics = {self._route_topics[r]: 1.0 for r in entities.routes if r in self._route_topics}
+        if entities.degree_class == "none":
+            topics[NO_DEGREE_TOPIC] = NO_DEGREE_BONUSES
+        elif entities.degree_class is not None:
+            topics[DEGREE_CLASS_TOPIC] = 1.0
         return tuple(self._candidate(s) for s in rank(self.index, query, topics, RANK_DEPTH))
 
     def _candidate(self, scored: Scored) -> Candidate:
@@ -82,3 +115,9 @@ class Matcher:
         if not any(t in self.index.weights for t in query.tokens):
             return True
         return not self._worth_scoring(query)
+
+
+def _in_context(candidate: Candidate, share: float, context: _Context) -> Candidate:
+    """Blends a clause's score for an entry with the whole message's score for it."""
+    blended = share * candidate.score + (1 - CLAUSE_SHARE) * context.scores.get(candidate.entry, 0.0)
+    return replace(candidate, score=round(blended, 4))

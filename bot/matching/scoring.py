@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -12,13 +12,15 @@ from bot.matching.index import Index
 from bot.matching.normalise import Normalised
 
 # How the signals add up (tuned on sample questions); a question worded like a phrasing scores about 1.
-PHRASING_WEIGHT = 0.40  # the best weighted word overlap with one phrasing
-COVERAGE_WEIGHT = 0.10  # how much of the question the entry's words explain at all
-FUZZY_WEIGHT = 0.35  # rapidfuzz similarity to the closest phrasing
-KEYWORD_WEIGHT = 0.12  # a telling keyword of the entry appears
-TOPIC_BONUS = 0.05  # the question names a route (or similar) whose topic the entry is about
-# Recall of the phrasing counts this many times more than precision: questions carry background words.
-RECALL_BIAS = 2.0
+PHRASING_WEIGHT = 0.46  # the best weighted word overlap with one phrasing
+COVERAGE_WEIGHT = 0.12  # how much of the question the entry's words explain at all
+FUZZY_WEIGHT = 0.23  # rapidfuzz similarity to the closest phrasing
+KEYWORD_WEIGHT = 0.14  # telling keywords of the entry appear (their weights summed, at most 1)
+TOPIC_BONUS = 0.06  # the question names a route (or similar) whose topic the entry is about
+# How much recall of a phrasing counts against precision (the F-beta's beta squared). Under 1, a short
+# generic phrasing that the question merely contains ("What is a SCITT?") no longer beats a sibling that
+# also matches what is asked.
+RECALL_BIAS = 0.7
 # Only this many leading entries are compared character by character, which keeps scoring fast.
 SHORTLIST = 6
 
@@ -32,14 +34,19 @@ class Scored:
     phrasing: int
 
 
-def rank(index: Index, query: Normalised, topics: Collection[str], limit: int) -> tuple[Scored, ...]:
-    """Returns the best-scoring entries for the query, highest first, ties broken by entry order."""
+def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: int) -> tuple[Scored, ...]:
+    """Returns the best-scoring entries for the query, highest first, ties broken by entry order.
+
+    topics maps a topic the question points to (by a route or degree class it names) to how many topic
+    bonuses its entries get.
+    """
     if not query.tokens:
         return ()
-    mass = sum(index.weight(t) for t in query.tokens)
+    weights = {t: index.weight(t) for t in query.tokens}
+    mass = sum(weights.values())
     if mass <= 0:
         return ()
-    lexical = _lexical(index, query, mass, topics)
+    lexical = _lexical(index, query, weights, topics)
     shortlist = sorted(lexical.items(), key=lambda item: (-item[1][0], item[0]))[: max(SHORTLIST, limit)]
     scored = [_with_fuzzy(index, query, entry, value, phrasing) for entry, (value, phrasing) in shortlist]
     scored.sort(key=lambda s: (-s.score, s.entry))
@@ -47,11 +54,12 @@ def rank(index: Index, query: Normalised, topics: Collection[str], limit: int) -
 
 
 def _lexical(
-    index: Index, query: Normalised, mass: float, topics: Collection[str]
+    index: Index, query: Normalised, weights: dict[str, float], topics: Mapping[str, float]
 ) -> dict[int, tuple[float, int]]:
     """Word-overlap score per entry touched by the query, with the best phrasing's number."""
-    best = _best_phrasings(index, query, mass)
-    coverage = _accumulate(index.entry_postings, index, query)
+    mass = sum(weights.values())
+    best = _best_phrasings(index, weights, mass)
+    coverage = _accumulate(index.entry_postings, index, weights)
     keywords = _keyword_hits(index, query)
     lexical: dict[int, tuple[float, int]] = {}
     for entry, (overlap, phrasing) in best.items():
@@ -60,27 +68,27 @@ def _lexical(
             + COVERAGE_WEIGHT * coverage.get(entry, 0.0) / mass
             + KEYWORD_WEIGHT * keywords.get(entry, 0.0)
         )
-        if index.entries[entry].topic in topics:
-            value += TOPIC_BONUS
+        value += TOPIC_BONUS * topics.get(index.entries[entry].topic, 0.0)
         lexical[entry] = (value, phrasing)
     return lexical
 
 
-def _accumulate(postings: dict[str, tuple[int, ...]], index: Index, query: Normalised) -> dict[int, float]:
+def _accumulate(
+    postings: dict[str, tuple[int, ...]], index: Index, weights: dict[str, float]
+) -> dict[int, float]:
     totals: dict[int, float] = defaultdict(float)
-    for token in query.tokens:
-        weight = index.weights.get(token)
-        if weight:
+    for token, weight in weights.items():
+        if weight and token in index.weights:
             for number in postings.get(token, ()):
                 totals[number] += weight
     return totals
 
 
-def _best_phrasings(index: Index, query: Normalised, mass: float) -> dict[int, tuple[float, int]]:
+def _best_phrasings(index: Index, weights: dict[str, float], mass: float) -> dict[int, tuple[float, int]]:
     """Per entry, the best recall-leaning F-score of weighted overlap with one of its phrasings."""
     best: dict[int, tuple[float, int]] = {}
     bias = RECALL_BIAS
-    for number, shared in _accumulate(index.phrasing_postings, index, query).items():
+    for number, shared in _accumulate(index.phrasing_postings, index, weights).items():
         phrasing = index.phrasings[number]
         recall = shared / phrasing.mass
         precision = shared / mass
@@ -92,13 +100,15 @@ def _best_phrasings(index: Index, query: Normalised, mass: float) -> dict[int, t
 
 
 def _keyword_hits(index: Index, query: Normalised) -> dict[int, float]:
+    """Per entry, the summed weight of its keywords the query names, so an entry matching both the thing
+    asked about and what is asked of it beats a sibling matching only the thing."""
     present = frozenset(query.tokens)
     hits: dict[int, float] = {}
     for token in query.tokens:
         for keyword in index.keywords.get(token, ()):
-            if keyword.tokens <= present and keyword.weight > hits.get(keyword.entry, 0.0):
-                hits[keyword.entry] = keyword.weight
-    return hits
+            if keyword.tokens <= present:
+                hits[keyword.entry] = hits.get(keyword.entry, 0.0) + keyword.weight
+    return {entry: min(1.0, value) for entry, value in hits.items()}
 
 
 def _with_fuzzy(index: Index, query: Normalised, entry: int, lexical: float, phrasing: int) -> Scored:

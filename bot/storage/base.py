@@ -86,6 +86,9 @@ class Store(Protocol):
     async def log_turn(self, record: TurnRecord) -> None:
         """Appends one turn to the turn log."""
 
+    async def save_turn(self, session: Session, record: TurnRecord) -> None:
+        """Saves the session and logs the turn together: both are kept, or neither."""
+
     async def turns_between(self, start: datetime, end: datetime) -> Sequence[TurnRecord]:
         """Returns logged turns with start <= at < end, oldest first."""
 

@@ -67,6 +67,12 @@ class MemoryStore:
         self._check_open()
         self._turns.append(normal_turn(record))
 
+    async def save_turn(self, session: Session, record: TurnRecord) -> None:
+        """Saves the session and logs the turn together: both are kept, or neither."""
+        self._check_open()
+        await self.save_session(session)
+        await self.log_turn(record)
+
     async def turns_between(self, start: datetime, end: datetime) -> Sequence[TurnRecord]:
         """Returns logged turns with start <= at < end, oldest first."""
         self._check_open()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matching_sample import CONFIG
 
-from bot.matching.decide import OUT_OF_SCOPE_FLOOR, Candidate, MatchStatus, Part, decide
+from bot.matching.decide import LEVEL_MARGIN, OUT_OF_SCOPE_FLOOR, Candidate, MatchStatus, Part, decide
 from bot.matching.entities import Entities
 
 ANSWER = CONFIG.answer_threshold
@@ -109,3 +109,31 @@ def test_other_questions_come_from_other_clauses_one_per_topic() -> None:
         CONFIG,
     )
     assert [c.entry for c in match.other_questions] == ["b"]
+
+
+def _clause(entry: str, score: float, order: int) -> Part:
+    return Part(f"clause {order}", (Candidate(entry, entry, score),), order=order)
+
+
+def test_of_two_level_clauses_the_first_asked_is_taken() -> None:
+    whole = _part(("a", "age", 0.5))
+    first, second = _clause("first", 0.7, 0), _clause("second", 0.7 + LEVEL_MARGIN / 2, 1)
+    match = decide("q", (whole, first, second), Entities(), CONFIG)
+    assert match.best is not None
+    assert match.best.entry == "first"
+    assert [c.entry for c in match.other_questions] == ["second"]
+
+
+def test_a_clearly_better_later_clause_still_wins() -> None:
+    whole = _part(("a", "age", 0.5))
+    first, second = _clause("first", 0.7, 0), _clause("second", 0.7 + LEVEL_MARGIN * 2, 1)
+    match = decide("q", (whole, first, second), Entities(), CONFIG)
+    assert match.best is not None
+    assert match.best.entry == "second"
+
+
+def test_the_whole_message_keeps_its_place_when_best() -> None:
+    whole = _part(("a", "age", 0.72))
+    match = decide("q", (whole, _clause("first", 0.7, 0)), Entities(), CONFIG)
+    assert match.best is not None
+    assert match.best.entry == "a"

@@ -141,21 +141,18 @@ def test_dev_set_covers_most_entries(content: Content, dev: tuple[DevQuestion, .
     assert 1 - len(missing) / len(in_scope) >= MIN_ENTRY_COVERAGE, f"entries nobody asks about: {missing}"
 
 
-@BELOW_GATE
 def test_top1_meets_the_gate(verdicts: list[tuple[DevQuestion, Match]]) -> None:
     in_scope = [(q, m) for q, m in verdicts if not q.off_topic]
     rate, misses = rate_and_misses(in_scope, top1_hit)
     assert rate >= TOP1_GATE, report("top-1", rate, TOP1_GATE, misses)
 
 
-@BELOW_GATE
 def test_top3_meets_the_gate(verdicts: list[tuple[DevQuestion, Match]]) -> None:
     in_scope = [(q, m) for q, m in verdicts if not q.off_topic]
     rate, misses = rate_and_misses(in_scope, top3_hit)
     assert rate >= TOP3_GATE, report("top-3", rate, TOP3_GATE, misses)
 
 
-@BELOW_GATE
 def test_off_topic_questions_are_declined(verdicts: list[tuple[DevQuestion, Match]]) -> None:
     off_topic = [(q, m) for q, m in verdicts if q.off_topic]
     rate, misses = rate_and_misses(off_topic, lambda _q, m: declined(m))

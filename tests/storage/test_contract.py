@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,15 @@ async def test_session_times_come_back_in_utc(store: Store) -> None:
     assert loaded.created_at == local
     assert loaded.created_at.utcoffset() == timedelta(0)
     assert loaded.updated_at.tzinfo is not None
+
+
+async def test_save_turn_keeps_the_session_and_the_turn(store: Store) -> None:
+    saved = session("u1", journey="pref", step="travel")
+    await store.save_turn(saved, turn("u1", 1, text="about 15 miles"))
+    await store.save_turn(replace(saved, step="degree"), turn("u1", 2, text="2:1"))
+    assert (await store.get_session("telegram", "u1")) == replace(saved, step="degree")
+    logged = await store.turns_between(at(0), at(3))
+    assert [t.text for t in logged] == ["about 15 miles", "2:1"]
 
 
 async def test_saving_replaces_the_earlier_session(store: Store) -> None:

@@ -1,0 +1,27 @@
+"""Tests for the matcher on the project's own knowledge: what is asked outweighs what is named in passing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from bot.core.content import Content
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        # A route named in passing does not turn a money question into one about the route.
+        ("can i get a student loan to train at a scitt", "student-finance-loans"),
+        # Having no degree, said in one clause, decides what the other clause is asking about.
+        ("I've never been to university. What routes are there for me?", "no-degree-options"),
+        # Other careers are declined, not answered as teacher training.
+        ("how do I train to be a vet", "oos-other-careers"),
+    ],
+)
+def test_the_question_asked_decides_the_entry(content: Content, question: str, entry: str) -> None:
+    match = content.matcher.match(question)
+    assert match.best is not None
+    assert match.best.entry == entry
