@@ -42,6 +42,7 @@ class PrivacyConfig:
     """How long personal data is kept and which consent wording is current."""
 
     retention_days: int
+    purge_time: str
     consent_version: str
 
 
@@ -63,6 +64,7 @@ class DigestConfig:
 
     from_address: str
     retry_minutes: tuple[int, ...]
+    check_minutes: float
     outbox_dir: Path
     smtp: SmtpConfig
 
@@ -176,6 +178,13 @@ def _positive(value: float) -> bool:
     return value > 0
 
 
+def _clock_time(value: str) -> bool:
+    hours, _, minutes = value.partition(":")
+    return (
+        hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2
+    )
+
+
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Loads and validates the config file; raises ConfigError naming the bad key."""
     path = (path or Path(os.environ.get("CAREERS_BOT_CONFIG", DEFAULT_CONFIG))).resolve()
@@ -225,11 +234,13 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
         ),
         privacy=PrivacyConfig(
             retention_days=privacy.get("retention_days", int, _positive, "must be above 0"),
+            purge_time=privacy.get("purge_time", str, _clock_time, 'must be a time such as "03:30"'),
             consent_version=privacy.get("consent_version", str, bool, "must not be empty"),
         ),
         digest=DigestConfig(
             from_address=digest.get("from_address", str, bool, "must not be empty"),
             retry_minutes=tuple(int(m) for m in digest.strings("retry_minutes")),
+            check_minutes=digest.get("check_minutes", float, _positive, "must be above 0"),
             outbox_dir=base / digest.get("outbox_dir", str),
             smtp=SmtpConfig(
                 host=smtp.get("host", str, bool, "must not be empty"),

@@ -5,7 +5,7 @@ BotError
  +-- KnowledgeError       knowledge files that do not load; carries every problem
  +-- StorageError         the database failed (locked, corrupt, unreachable)
  |    +-- AlreadyClaimed   referrals another digest run has already taken
- +-- DeliveryError        a digest could not be sent (SMTP, Telegram)
+ +-- DeliveryError        a message or digest could not be sent (SMTP, Telegram)
  +-- InputError           something a person typed that cannot be used as given
 """
 
@@ -62,7 +62,7 @@ class AlreadyClaimed(StorageError):
 
 
 class DeliveryError(BotError):
-    """A digest could not be delivered; the referrals stay pending."""
+    """A message or digest could not be delivered; pending referrals stay pending."""
 
 
 class InputError(BotError):

@@ -37,7 +37,9 @@ from telegram.ext import (
 )
 
 from bot.app import App, open_app
+from bot.background import start_background
 from bot.config import Config, TelegramConfig
+from bot.core.clock import SystemClock
 from bot.core.types import Button, Reply, Turn
 from bot.errors import ConfigError, DeliveryError
 from bot.knowledge.values import message
@@ -478,9 +480,12 @@ async def _serve(config: Config, database: Path | None) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with open_app(config, database=database) as app:
         application = build_application(app)
+        background = start_background(app, SystemClock())
         try:
             await run_application(application, config.telegram, stop)
         except InvalidToken:
             raise ConfigError(
                 "Telegram did not accept TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots)"
             ) from None
+        finally:
+            await background.stop()
