@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import yaml
 
+from bench.quality import OUT_OF_SCOPE, DevQuestion, load_dev_set
 from bot.matching.decide import Match, MatchStatus
 
 if TYPE_CHECKING:
     from bot.core.content import Content
 
 DEV_SET = Path(__file__).resolve().parent.parent / "data" / "dev_questions.yaml"
-OUT_OF_SCOPE = "out_of_scope"
 
 # The gate. Lower these only with a written reason: they are the bar for "understands people".
 TOP1_GATE = 0.90
@@ -35,35 +33,10 @@ BELOW_GATE = pytest.mark.xfail(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class DevQuestion:
-    """One labelled question: the entry that answers it, and any others that would do."""
-
-    text: str
-    expect: str
-    also: tuple[str, ...] = ()
-
-    @property
-    def accepted(self) -> frozenset[str]:
-        """The entry ids that count as a right answer."""
-        return frozenset((self.expect, *self.also))
-
-    @property
-    def off_topic(self) -> bool:
-        """True when the bot should decline the question."""
-        return self.expect == OUT_OF_SCOPE
-
-
-def load_dev_set(path: Path = DEV_SET) -> tuple[DevQuestion, ...]:
-    """Reads the labelled questions from the YAML file."""
-    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
-    return tuple(DevQuestion(str(r["text"]), str(r["expect"]), tuple(r.get("also") or ())) for r in rows)
-
-
 @pytest.fixture(scope="module")
 def dev() -> tuple[DevQuestion, ...]:
     """The labelled development questions."""
-    return load_dev_set()
+    return tuple(load_dev_set(DEV_SET))
 
 
 @pytest.fixture(scope="module")
