@@ -50,11 +50,13 @@ class AskJourney:
         return answer_text(ctx, text, session)
 
 
-def answer_text(ctx: Context, text: str, session: Session) -> Outcome:
-    """Matches a question and replies with an answer, suggestions or a way forward."""
+def answer_text(ctx: Context, text: str, session: Session, found: Match | None = None) -> Outcome:
+    """Matches a question (unless its match is given) and replies with an answer, suggestions or a way
+    forward."""
     if not text.strip():
         return Outcome((ctx.reply("core.empty", Status.CLARIFICATION, main_menu(ctx)),), session)
-    found = ctx.content.matcher.match(text)
+    if found is None:
+        found = ctx.content.matcher.match(text)
     answers = ctx.content.knowledge.answers
     best = answers.get(found.best.entry) if found.best is not None else None
     confident = found.status == "answered" and best is not None

@@ -15,6 +15,7 @@ from bot.core.routing import make_payload
 from bot.core.session import Session
 from bot.core.types import Button, Reply, Status
 from bot.knowledge.model import Phase
+from bot.matching.decide import Match
 from bot.matching.normalise import words
 from bot.shortlist.geo import Place
 from bot.shortlist.money import start_year
@@ -130,8 +131,10 @@ class PreferencesJourney:
         typed = _typed_control(ctx, text)
         if typed is not None:
             return await self.on_button(ctx, f"{typed}:{step}", session)
-        if _looks_like_question(ctx, text) and _is_answerable(ctx, text):
-            return _answer_then_reask(ctx, text, session)
+        if _looks_like_question(ctx, text):
+            found = _answerable(ctx, text)
+            if found is not None:
+                return _answer_then_reask(ctx, text, session, found)
         return _TEXT_READERS.get(step, _read_choice)(ctx, text, session, step)
 
 
@@ -449,20 +452,23 @@ def _looks_like_question(ctx: Context, text: str) -> bool:
     return "?" in text or said[0] in _typed_words(ctx, "preferences.typed_question")
 
 
-def _is_answerable(ctx: Context, text: str) -> bool:
-    return ctx.content.matcher.match(text).status in ("answered", "suggested")
+def _answerable(ctx: Context, text: str) -> Match | None:
+    """The match for a typed line when it can be answered or suggested, so it is matched only once."""
+    found = ctx.content.matcher.match(text)
+    return found if found.status in ("answered", "suggested") else None
 
 
-def _answer_then_reask(ctx: Context, text: str, session: Session) -> Outcome:
-    answered = answer_text(ctx, text, session)
+def _answer_then_reask(ctx: Context, text: str, session: Session, found: Match) -> Outcome:
+    answered = answer_text(ctx, text, session, found)
     asked = _ask(ctx, session, "preferences.back_to_questions")
     return Outcome((*answered.replies, *asked.replies), asked.session)
 
 
 def _not_understood(ctx: Context, text: str, session: Session, note: str, **params: object) -> Outcome:
     """A typed line that is no answer: a question gets its answer, anything else a short note."""
-    if _is_answerable(ctx, text):
-        return _answer_then_reask(ctx, text, session)
+    found = _answerable(ctx, text)
+    if found is not None:
+        return _answer_then_reask(ctx, text, session, found)
     problem = ctx.reply(note, Status.CLARIFICATION, (), **params)
     asked = _ask(ctx, session)
     return Outcome((problem, *asked.replies), asked.session)

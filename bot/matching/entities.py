@@ -31,6 +31,14 @@ _DEGREE_CLASSES: tuple[tuple[str, str], ...] = (
     ),
 )
 _DEGREE_PATTERNS = tuple((name, re.compile(pattern)) for name, pattern in _DEGREE_CLASSES)
+# Every way of naming a degree class holds one of its cues, so a text with none is not searched at all.
+_DEGREE_CUES: dict[str, tuple[str, ...]] = {
+    "2:1": ("2", "upper"),
+    "2:2": ("2", "lower"),
+    "first": ("first", "1st"),
+    "third": ("third", "3rd"),
+    "none": ("degree", "uni"),
+}
 _YEAR = re.compile(r"\b(20\d\d)\s*(?:/|-|–|to)\s*(20)?(\d\d)\b")
 # Short provider names ("UCL", "OU") would fire on ordinary words, so names must be this long to count.
 _MIN_PROVIDER_NAME = 6
@@ -51,24 +59,34 @@ class Entities:
 
 
 class _Names:
-    """Finds whole-word names in processed text, preferring the longest name at each place."""
+    """Finds whole-word names in a list of words, preferring the longest name at each place."""
 
     def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        self._ids: dict[str, str] = {}
+        self._ids: dict[tuple[str, ...], str] = {}
         for phrase, ident in names:
-            key = " ".join(words(phrase))
+            key = tuple(words(phrase))
             if key:
                 self._ids.setdefault(key, ident)
-        ordered = sorted(self._ids, key=lambda k: (-len(k), k))
-        alternation = "|".join(re.escape(k) for k in ordered)
-        self._pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if ordered else None
+        self._starts = frozenset(key[0] for key in self._ids)
+        self._longest = max((len(key) for key in self._ids), default=0)
 
-    def find(self, processed: str) -> tuple[str, ...]:
-        """Returns the ids named in the text, in the order they first appear."""
-        if self._pattern is None:
-            return ()
-        found = dict.fromkeys(self._ids[m.group(0)] for m in self._pattern.finditer(processed))
+    def find(self, said: list[str]) -> tuple[str, ...]:
+        """Returns the ids named in the words, in the order they first appear."""
+        found: dict[str, None] = {}
+        i = 0
+        while i < len(said):
+            size = self._longest_at(said, i) if said[i] in self._starts else 0
+            if size:
+                found.setdefault(self._ids[tuple(said[i : i + size])], None)
+            i += size or 1
         return tuple(found)
+
+    def _longest_at(self, said: list[str], start: int) -> int:
+        """How many words the longest name starting at this word has, or 0 when none starts there."""
+        for size in range(min(self._longest, len(said) - start), 0, -1):
+            if tuple(said[start : start + size]) in self._ids:
+                return size
+        return 0
 
 
 class EntityFinder:
@@ -94,20 +112,28 @@ class EntityFinder:
 
     def find(self, text: str) -> Entities:
         """Returns the entities named in the text."""
-        processed = " ".join(words(text))
+        said = words(text)
         return Entities(
-            subjects=self._subjects.find(processed),
-            routes=self._routes.find(processed),
+            subjects=self._subjects.find(said),
+            routes=self._routes.find(said),
             degree_class=degree_class(text),
             academic_year=academic_year(text),
-            providers=self._providers.find(processed),
+            providers=self._providers.find(said),
         )
+
+    def routes(self, text: str) -> tuple[str, ...]:
+        """Returns the ids of the routes named in the text, in the order they first appear."""
+        return self._routes.find(words(text))
 
 
 def degree_class(text: str) -> str | None:
     """Returns the degree class the text mentions first, or None."""
     lowered = text.lower()
-    hits = [(m.start(), name) for name, pattern in _DEGREE_PATTERNS if (m := pattern.search(lowered))]
+    hits = [
+        (m.start(), name)
+        for name, pattern in _DEGREE_PATTERNS
+        if any(cue in lowered for cue in _DEGREE_CUES[name]) and (m := pattern.search(lowered))
+    ]
     return min(hits)[1] if hits else None
 
 

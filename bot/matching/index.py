@@ -92,20 +92,46 @@ class Index:
             )
             for n, wording, tokens in raw
         )
-        self.phrasing_postings = self._postings((i, p.tokens) for i, p in enumerate(self.phrasings))
-        self.entry_postings = self._postings(enumerate(vocabularies))
+        self.entry_postings = self._entry_postings(vocabularies)
+        self.entry_phrasing_postings = self._entry_phrasing_postings()
+        self.topic_entries = _topic_entries(self.entries)
+        self.fuzzy_texts = tuple(
+            (
+                tuple(self.phrasings[n].text for n in e.phrasings),
+                tuple(self.phrasings[n].size for n in e.phrasings),
+            )
+            for e in self.entries
+        )
         self.keywords = _keywords(keywords, self.weights)
         self._known = frozenset(self.weights) | normaliser.fold_words | normaliser.stop_stems
         self._buckets = _buckets(self._known)
         self._corrections: dict[str, str] = {}
+        self._reach: dict[tuple[str, int], tuple[str, ...]] = {}
 
-    def _postings(self, items: Iterable[tuple[int, frozenset[str]]]) -> dict[str, tuple[int, ...]]:
-        postings: dict[str, list[int]] = defaultdict(list)
-        for number, tokens in items:
+    def _entry_postings(self, vocabularies: list[frozenset[str]]) -> dict[str, tuple[tuple[int, float], ...]]:
+        """Per telling word, the entries that use it, each with the most the word adds to the recall of
+        one of the entry's phrasings (its weight over the lightest phrasing holding it; 0 for keywords)."""
+        shares: dict[tuple[str, int], float] = defaultdict(float)
+        for phrasing in self.phrasings:
+            for token in phrasing.tokens:
+                if self.weights[token]:
+                    share = self.weights[token] / phrasing.mass
+                    shares[token, phrasing.entry] = max(shares[token, phrasing.entry], share)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, tokens in enumerate(vocabularies):
             for token in tokens:
                 if self.weights[token]:
-                    postings[token].append(number)
-        return {token: tuple(numbers) for token, numbers in postings.items()}
+                    postings[token].append((number, shares.get((token, number), 0.0)))
+        return {token: tuple(found) for token, found in postings.items()}
+
+    def _entry_phrasing_postings(self) -> dict[tuple[str, int], tuple[int, ...]]:
+        """Per telling word and entry, the numbers of the entry's phrasings that use the word."""
+        postings: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for number, phrasing in enumerate(self.phrasings):
+            for token in phrasing.tokens:
+                if self.weights[token]:
+                    postings[token, phrasing.entry].append(number)
+        return {key: tuple(numbers) for key, numbers in postings.items()}
 
     def weight(self, token: str) -> float:
         """Returns how telling a token is, from 0 (in every entry) to 1 (in one entry)."""
@@ -121,7 +147,7 @@ class Index:
         cached = self._corrections.get(token)
         if cached is not None:
             return cached
-        bucket = self._buckets.get(token[0], ())
+        bucket = self._within_reach(token[0], len(token))
         found = process.extractOne(
             token, bucket, scorer=OSA.normalized_similarity, score_cutoff=_TYPO_SIMILARITY
         )
@@ -129,6 +155,18 @@ class Index:
         if len(self._corrections) < _TYPO_CACHE_LIMIT:
             self._corrections[token] = corrected
         return corrected
+
+    def _within_reach(self, first: str, length: int) -> tuple[str, ...]:
+        """The known words starting with this letter whose length lets them be similar enough to a word
+        of this length: one edit in five letters allows four fifths to five quarters of its length, and
+        one letter of room either side keeps rounding from dropping a word that just qualifies."""
+        found = self._reach.get((first, length))
+        if found is None:
+            shortest, longest = int(length * _TYPO_SIMILARITY) - 1, int(length / _TYPO_SIMILARITY) + 1
+            bucket = self._buckets.get(first, ())
+            found = tuple(word for word in bucket if shortest <= len(word) <= longest)
+            self._reach[first, length] = found
+        return found
 
 
 def _wordings(answer: AnswerEntry) -> list[str]:
@@ -183,6 +221,14 @@ def _keywords(
         weight = min(1.0, sum(weights[t] for t in words))
         filed[min(words)][(number, words)] = Keyword(number, words, weight)
     return {first: tuple(found.values()) for first, found in sorted(filed.items())}
+
+
+def _topic_entries(entries: Iterable[IndexedEntry]) -> dict[str, tuple[int, ...]]:
+    """The numbers of the entries about each topic."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for number, entry in enumerate(entries):
+        found[entry.topic].append(number)
+    return {topic: tuple(numbers) for topic, numbers in found.items()}
 
 
 def _buckets(known: frozenset[str]) -> dict[str, tuple[str, ...]]:

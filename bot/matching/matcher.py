@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.config import MatchingConfig
 from bot.knowledge.model import Knowledge
 from bot.matching.decide import Candidate, Match, MatchStatus, Part, decide, out_of_scope
-from bot.matching.entities import Entities, EntityFinder
+from bot.matching.entities import Entities, EntityFinder, degree_class
 from bot.matching.index import Index
 from bot.matching.intent import clause_asks
 from bot.matching.normalise import Normalised, Normaliser, clean, split_clauses
@@ -62,7 +62,7 @@ class Matcher:
         whole = self.prepare(cleaned)
         if self._is_noise(whole, entities):
             return out_of_scope(text, entities)
-        overall = self._rank(whole, entities)
+        overall = self._rank(whole, entities.routes, entities.degree_class)
         parts = [Part(cleaned, overall, whole=True)]
         clauses = split_clauses(cleaned)
         if len(clauses) > 1:
@@ -81,18 +81,19 @@ class Matcher:
         query = self.prepare(clause)
         if not self._worth_scoring(query):
             return Part(clause, (), order=order)
-        entities = self.finder.find(clause)
-        if context.no_degree:
-            entities = replace(entities, degree_class="none")
+        degree = "none" if context.no_degree else degree_class(clause)
         share = CLAUSE_SHARE * (1.0 if clause_asks(context.text, clause) else BACKGROUND_CLAUSE)
-        ranked = (_in_context(c, share, context) for c in self._rank(query, entities))
+        ranked = (
+            _in_context(c, share, context) for c in self._rank(query, self.finder.routes(clause), degree)
+        )
         return Part(clause, tuple(sorted(ranked, key=lambda c: (-c.score, c.entry))), order=order)
 
-    def _rank(self, query: Normalised, entities: Entities) -> tuple[Candidate, ...]:
-        topics = {self._route_topics[r]: 1.0 for r in entities.routes if r in self._route_topics}
-        if entities.degree_class == "none":
+    def _rank(self, query: Normalised, routes: tuple[str, ...], degree: str | None) -> tuple[Candidate, ...]:
+        """Ranks the entries for one piece, with topic bonuses for the routes and degree class it names."""
+        topics = {self._route_topics[r]: 1.0 for r in routes if r in self._route_topics}
+        if degree == "none":
             topics[NO_DEGREE_TOPIC] = NO_DEGREE_BONUSES
-        elif entities.degree_class is not None:
+        elif degree is not None:
             topics[DEGREE_CLASS_TOPIC] = 1.0
         return tuple(self._candidate(s) for s in rank(self.index, query, topics, RANK_DEPTH))
 
@@ -120,4 +121,4 @@ class Matcher:
 def _in_context(candidate: Candidate, share: float, context: _Context) -> Candidate:
     """Blends a clause's score for an entry with the whole message's score for it."""
     blended = share * candidate.score + (1 - CLAUSE_SHARE) * context.scores.get(candidate.entry, 0.0)
-    return replace(candidate, score=round(blended, 4))
+    return Candidate(candidate.entry, candidate.topic, round(blended, 4), candidate.phrasing)

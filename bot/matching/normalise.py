@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import utils
 
@@ -45,6 +46,7 @@ def words(text: str) -> list[str]:
     return utils.default_process(_APOSTROPHES.sub("", text)).split()
 
 
+@lru_cache(maxsize=16_384)
 def stem(word: str) -> str:
     """Returns a light stem of one lower-case word, so plurals and -ing forms meet their base word."""
     if len(word) <= 3 or not word.isalpha():

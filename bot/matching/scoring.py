@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
 
 from rapidfuzz import fuzz
 
@@ -23,6 +27,11 @@ TOPIC_BONUS = 0.06  # the question names a route (or similar) whose topic the en
 RECALL_BIAS = 0.7
 # Only this many leading entries are compared character by character, which keeps scoring fast.
 SHORTLIST = 6
+# An entry is skipped when even its best possible word overlap cannot reach the shortlist; the bound gets
+# this much room so that rounding never skips an entry that would have made it.
+_BOUND_SLACK = 1e-9
+# Character-level cutoffs are lowered by this share for the same reason.
+_CUTOFF_ROOM = 1 - 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,15 @@ class Scored:
     entry: int
     score: float
     phrasing: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """One piece of a question as the word-overlap scores read it."""
+
+    known: tuple[tuple[str, float], ...]  # the weighted words the knowledge uses, in the order asked
+    mass: float  # the summed weight of every word, known or not
+    topics: Mapping[str, float]
 
 
 def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: int) -> tuple[Scored, ...]:
@@ -46,57 +64,129 @@ def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: in
     mass = sum(weights.values())
     if mass <= 0:
         return ()
-    lexical = _lexical(index, query, weights, topics)
-    shortlist = sorted(lexical.items(), key=lambda item: (-item[1][0], item[0]))[: max(SHORTLIST, limit)]
-    scored = [_with_fuzzy(index, query, entry, value, phrasing) for entry, (value, phrasing) in shortlist]
+    known = tuple((t, w) for t, w in weights.items() if w and t in index.weights)
+    read = _Query(known, mass, topics)
+    shortlist = _shortlist(index, read, _keyword_hits(index, query), max(SHORTLIST, limit))
+    scored = [_with_fuzzy(index, query, entry, value, phrasing) for value, entry, phrasing in shortlist]
     scored.sort(key=lambda s: (-s.score, s.entry))
     return tuple(scored[:limit])
 
 
+def _shortlist(
+    index: Index, query: _Query, keywords: dict[int, float], depth: int
+) -> list[tuple[float, int, int]]:
+    """The depth entries with the highest word-overlap scores as (score, entry, phrasing), best first.
+
+    Only entries whose upper bound can still beat the entries kept so far are scored in full: first those
+    with a keyword or topic bonus, then the rest from the most words covered down, until even an entry
+    that recalled a phrasing in full could not make the shortlist.
+    """
+    coverage, recall = _coverage(index, query.known)
+    favoured = {e for e in keywords if e in coverage}
+    for topic in query.topics:
+        favoured.update(e for e in index.topic_entries.get(topic, ()) if e in coverage)
+    kept = _Kept(depth)
+    for entry in sorted(favoured):
+        _try(index, query, (entry, coverage[entry], recall[entry]), keywords, kept)
+    for entry, covered in sorted(coverage.items(), key=itemgetter(1), reverse=True):
+        if _ceiling(covered, query.mass) + _BOUND_SLACK < kept.floor:
+            break
+        if entry not in favoured:
+            _try(index, query, (entry, covered, recall[entry]), keywords, kept)
+    return kept.ranked()
+
+
+class _Kept:
+    """The best entries so far, as a min-heap of (score, -entry, phrasing) with the worst first."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.heap: list[tuple[float, int, int]] = []
+        self.floor = -math.inf  # the score an entry must reach to be kept, once depth entries are
+
+    def offer(self, value: float, entry: int, phrasing: int) -> None:
+        """Keeps the entry if it beats the worst kept one; level scores go to the earlier entry."""
+        item = (value, -entry, phrasing)
+        if len(self.heap) < self.depth:
+            heapq.heappush(self.heap, item)
+        elif item[:2] > self.heap[0][:2]:
+            heapq.heapreplace(self.heap, item)
+        if len(self.heap) == self.depth:
+            self.floor = self.heap[0][0]
+
+    def ranked(self) -> list[tuple[float, int, int]]:
+        """The kept entries as (score, entry, phrasing), highest first, ties by entry order."""
+        return [(value, -entry, phrasing) for value, entry, phrasing in sorted(self.heap, reverse=True)]
+
+
+def _try(
+    index: Index, query: _Query, reach: tuple[int, float, float], keywords: dict[int, float], kept: _Kept
+) -> None:
+    """Scores one entry in full and offers it to the kept ones, unless its bound shows it cannot win.
+
+    reach is the entry's number, the weight of the question's words it covers, and the most of any one
+    phrasing that those words could recall.
+    """
+    entry, covered, recall = reach
+    bound = _f_score(min(1.0, recall), covered / query.mass)
+    if _lexical(index, query, entry, bound, covered, keywords) + _BOUND_SLACK < kept.floor:
+        return
+    found = _best_phrasing(index, entry, query)
+    if found is not None:
+        overlap, phrasing = found
+        kept.offer(_lexical(index, query, entry, overlap, covered, keywords), entry, phrasing)
+
+
+def _ceiling(covered: float, mass: float) -> float:
+    """The bound for an entry with no bonuses that recalls a phrasing in full; it grows with coverage."""
+    precision = covered / mass
+    return PHRASING_WEIGHT * _f_score(1.0, precision) + COVERAGE_WEIGHT * precision
+
+
 def _lexical(
-    index: Index, query: Normalised, weights: dict[str, float], topics: Mapping[str, float]
-) -> dict[int, tuple[float, int]]:
-    """Word-overlap score per entry touched by the query, with the best phrasing's number."""
-    mass = sum(weights.values())
-    best = _best_phrasings(index, weights, mass)
-    coverage = _accumulate(index.entry_postings, index, weights)
-    keywords = _keyword_hits(index, query)
-    lexical: dict[int, tuple[float, int]] = {}
-    for entry, (overlap, phrasing) in best.items():
-        value = (
-            PHRASING_WEIGHT * overlap
-            + COVERAGE_WEIGHT * coverage.get(entry, 0.0) / mass
-            + KEYWORD_WEIGHT * keywords.get(entry, 0.0)
-        )
-        value += TOPIC_BONUS * topics.get(index.entries[entry].topic, 0.0)
-        lexical[entry] = (value, phrasing)
-    return lexical
+    index: Index, query: _Query, entry: int, overlap: float, covered: float, keywords: dict[int, float]
+) -> float:
+    """The word-overlap score of one entry, given its best overlap with one phrasing."""
+    value = (
+        PHRASING_WEIGHT * overlap
+        + COVERAGE_WEIGHT * covered / query.mass
+        + KEYWORD_WEIGHT * keywords.get(entry, 0.0)
+    )
+    return value + TOPIC_BONUS * query.topics.get(index.entries[entry].topic, 0.0)
 
 
-def _accumulate(
-    postings: dict[str, tuple[int, ...]], index: Index, weights: dict[str, float]
-) -> dict[int, float]:
-    totals: dict[int, float] = defaultdict(float)
-    for token, weight in weights.items():
-        if weight and token in index.weights:
-            for number in postings.get(token, ()):
-                totals[number] += weight
-    return totals
+def _coverage(
+    index: Index, known: tuple[tuple[str, float], ...]
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Per entry, the summed weight of the question's words found anywhere in it, and the sum of the most
+    each of those words can add to the recall of one of its phrasings."""
+    covered: dict[int, float] = defaultdict(float)
+    recall: dict[int, float] = defaultdict(float)
+    for token, weight in known:
+        for number, share in index.entry_postings.get(token, ()):
+            covered[number] += weight
+            recall[number] += share
+    return covered, recall
 
 
-def _best_phrasings(index: Index, weights: dict[str, float], mass: float) -> dict[int, tuple[float, int]]:
-    """Per entry, the best recall-leaning F-score of weighted overlap with one of its phrasings."""
-    best: dict[int, tuple[float, int]] = {}
-    bias = RECALL_BIAS
-    for number, shared in _accumulate(index.phrasing_postings, index, weights).items():
-        phrasing = index.phrasings[number]
-        recall = shared / phrasing.mass
-        precision = shared / mass
-        value = (1 + bias) * recall * precision / (bias * precision + recall)
-        current = best.get(phrasing.entry)
-        if current is None or value > current[0]:
-            best[phrasing.entry] = (value, number)
+def _best_phrasing(index: Index, entry: int, query: _Query) -> tuple[float, int] | None:
+    """The entry's best recall-leaning F-score of weighted overlap with one phrasing, and its number."""
+    shared: dict[int, float] = {}
+    postings = index.entry_phrasing_postings
+    for token, weight in query.known:
+        for number in postings.get((token, entry), ()):
+            shared[number] = shared.get(number, 0.0) + weight
+    best: tuple[float, int] | None = None
+    for number, overlap in shared.items():
+        value = _f_score(overlap / index.phrasings[number].mass, overlap / query.mass)
+        if best is None or value > best[0]:
+            best = (value, number)
     return best
+
+
+def _f_score(recall: float, precision: float) -> float:
+    bias = RECALL_BIAS
+    return (1 + bias) * recall * precision / (bias * precision + recall)
 
 
 def _keyword_hits(index: Index, query: Normalised) -> dict[int, float]:
@@ -112,18 +202,26 @@ def _keyword_hits(index: Index, query: Normalised) -> dict[int, float]:
 
 
 def _with_fuzzy(index: Index, query: Normalised, entry: int, lexical: float, phrasing: int) -> Scored:
-    """Adds the closest character-level similarity to any of the entry's phrasings."""
-    closest, fuzzy = phrasing, 0.0
-    size = len(query.tokens)
-    for number in index.entries[entry].phrasings:
-        candidate = index.phrasings[number]
-        similarity = (
-            fuzz.token_set_ratio(query.text, candidate.text) * _length_factor(size, candidate.size) / 100
-        )
-        if similarity > fuzzy:
-            closest, fuzzy = number, similarity
-    best_phrasing = phrasing if lexical > 0 else closest
-    return Scored(entry, round(min(1.0, max(0.0, lexical + FUZZY_WEIGHT * fuzzy)), 4), best_phrasing)
+    """Adds the closest character-level similarity to any of the entry's phrasings, discounted for length."""
+    texts, sizes = index.fuzzy_texts[entry]
+    closest = 0.0  # out of 100
+    for factor, position in _by_length_factor(len(query.tokens), sizes):
+        if factor * 100 <= closest:
+            break  # even a perfect match with this phrasing, or any after it, would come out no closer
+        # Below this cutoff a phrasing cannot come closer, and rapidfuzz may stop early.
+        cutoff = closest / factor * _CUTOFF_ROOM
+        ratio = fuzz.token_set_ratio(query.text, texts[position], score_cutoff=cutoff)
+        closest = max(closest, ratio * factor)
+    fuzzy = closest / 100
+    return Scored(entry, round(min(1.0, max(0.0, lexical + FUZZY_WEIGHT * fuzzy)), 4), phrasing)
+
+
+@lru_cache(maxsize=4096)
+def _by_length_factor(query: int, phrasings: tuple[int, ...]) -> tuple[tuple[float, int], ...]:
+    """The length discount for each phrasing size against a question of this many words, with each
+    phrasing's position, largest discount factor first."""
+    factors = ((_length_factor(query, size), position) for position, size in enumerate(phrasings))
+    return tuple(sorted(((f, p) for f, p in factors if f > 0), key=lambda pair: (-pair[0], pair[1])))
 
 
 def _length_factor(query: int, phrasing: int) -> float:
