@@ -39,7 +39,8 @@ def _present(*lines: Reason | None) -> tuple[Reason, ...]:
 def _salary_lines(knowledge: Knowledge, route: Route) -> tuple[Reason, ...]:
     name = "money_salary_apprenticeship" if route.funding == Funding.APPRENTICESHIP else "money_salary"
     low, high = UNQUALIFIED_PAY
-    return _present(_with_facts(knowledge, name, {}, low=low, high=high))
+    year = "pay.current.academic_year"
+    return _present(_with_facts(knowledge, name, {}, low=low, high=high, year=year))
 
 
 def _route_fee(knowledge: Knowledge, route: Route) -> Reason | None:

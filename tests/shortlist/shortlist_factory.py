@@ -115,6 +115,7 @@ def facts() -> dict[str, Fact]:
         ("fees.non_uk.max_full_time", 36000, "ongoing", "gbp"),
         ("pay.2025-26.unqualified.england.min", 22601, "2025/26", "gbp"),
         ("pay.2025-26.unqualified.england.max", 35259, "2025/26", "gbp"),
+        ("pay.2025-26.academic_year", "2025/26", "2025/26", None),
         ("cycle.2027-28.apply_opens", date(2026, 10, 6), "2027/28", None),
         ("cycle.2027-28.candidate_deadline", date(2027, 8, 20), "2027/28", None),
     ]

@@ -82,6 +82,7 @@ def test_salaried_routes_show_the_unqualified_pay_range() -> None:
     assert dict(line.facts) == {
         "low": "pay.current.unqualified.england.min",
         "high": "pay.current.unqualified.england.max",
+        "year": "pay.current.academic_year",
     }
 
 
