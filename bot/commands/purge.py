@@ -11,13 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config, load_config
+from bot.commands.database import open_existing
+from bot.config import Config
 from bot.core.clock import Clock, SystemClock
-from bot.knowledge.loader import load_knowledge
 from bot.knowledge.values import message
 from bot.referrals.model import ReferralStatus
 from bot.storage.base import Store
-from bot.storage.sqlite import SqliteStore
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -51,13 +50,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Purges (or, with --dry-run, counts) old personal data and prints what it did."""
-    config = load_config(args.config)
-    knowledge = load_knowledge(config.knowledge_dir)
-    database: Path = args.db or config.database
-    if not database.is_file():
-        print(message(knowledge, "admin.no_database", path=database))
+    setting = open_existing(args)
+    if setting is None:
         return 1
-    store = SqliteStore(database)
+    config, knowledge, store = setting.config, setting.knowledge, setting.store
     counts, changed = asyncio.run(purge(config, store, SystemClock(), dry_run=args.dry_run))
     key = "admin.purge_dry_run" if args.dry_run else "admin.purge_done"
     cutoff = cutoff_for(config, SystemClock()).date().isoformat()

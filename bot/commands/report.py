@@ -8,16 +8,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.config import Config, load_config
+from bot.commands.database import open_existing
+from bot.config import Config
 from bot.core.clock import Clock, SystemClock
-from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import Knowledge
 from bot.knowledge.values import message
 from bot.reports.build import build_report, without
 from bot.reports.records import Records, local_midnight
 from bot.reports.writing import write_report
 from bot.storage.base import Store
-from bot.storage.sqlite import SqliteStore
 
 EVERYTHING = datetime(2000, 1, 1, tzinfo=UTC)  # before any record could have been made
 
@@ -39,13 +38,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Writes the report and prints where; returns 1 when there is no database."""
-    config = load_config(args.config)
-    knowledge = load_knowledge(config.knowledge_dir)
-    database: Path = args.db or config.database
-    if not database.is_file():
-        print(message(knowledge, "admin.no_database", path=database))
+    setting = open_existing(args)
+    if setting is None:
         return 1
-    written = asyncio.run(make_report(config, knowledge, SqliteStore(database), args.since, args.out))
+    config, knowledge = setting.config, setting.knowledge
+    written = asyncio.run(make_report(config, knowledge, setting.store, args.since, args.out))
     files = ", ".join(path.name for path in written)
     print(message(knowledge, "admin.report_written", folder=args.out, files=files))
     return 0
