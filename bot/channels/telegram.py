@@ -10,7 +10,7 @@ import signal
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from telegram import (
@@ -37,9 +37,7 @@ from telegram.ext import (
 )
 
 from bot.app import App, open_app
-from bot.background import start_background
 from bot.config import Config, TelegramConfig
-from bot.core.clock import SystemClock
 from bot.core.types import Button, Reply, Turn
 from bot.errors import ConfigError, DeliveryError
 from bot.knowledge.values import message
@@ -463,24 +461,37 @@ async def _receive(updater: Updater, settings: TelegramConfig) -> None:
     )
 
 
-def run_telegram(config: Config, database: Path | None) -> None:
+class Stoppable(Protocol):
+    """Work the running bot does besides chatting (reloads, digests, purges), stopped on the way out."""
+
+    async def stop(self) -> None:
+        """Stops the work and waits for it to end."""
+        ...
+
+
+StartBackground = Callable[[App], Stoppable]
+
+
+def run_telegram(
+    config: Config, database: Path | None, start_background: StartBackground | None = None
+) -> None:
     """Runs the Telegram bot until SIGINT or SIGTERM; raises ConfigError on bad settings."""
     check_settings(config.telegram)
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
     # Opt in to PTB's future time values now, so flood waits do not log deprecation warnings.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    asyncio.run(_serve(config, database))
+    asyncio.run(_serve(config, database, start_background))
 
 
-async def _serve(config: Config, database: Path | None) -> None:
+async def _serve(config: Config, database: Path | None, start_background: StartBackground | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_app(config, database=database) as app:
         application = build_application(app)
-        background = start_background(app, SystemClock())
+        background = start_background(app) if start_background is not None else None
         try:
             await run_application(application, config.telegram, stop)
         except InvalidToken:
@@ -488,4 +499,5 @@ async def _serve(config: Config, database: Path | None) -> None:
                 "Telegram did not accept TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots)"
             ) from None
         finally:
-            await background.stop()
+            if background is not None:
+                await background.stop()

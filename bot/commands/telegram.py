@@ -26,7 +26,9 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Runs the Telegram bot until it is stopped with Ctrl-C or SIGTERM."""
     # Imported here so other subcommands start without loading the Telegram library.
+    from bot.background import start_background
     from bot.channels.telegram import run_telegram
+    from bot.core.clock import SystemClock
 
-    run_telegram(load_config(args.config), args.db)
+    run_telegram(load_config(args.config), args.db, lambda app: start_background(app, SystemClock()))
     return 0

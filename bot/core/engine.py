@@ -62,6 +62,7 @@ class Engine:
         self.clock = clock or SystemClock()
         self.journeys = {journey.name: journey for journey in journeys}
         self._commands = {cmd: j for j in self.journeys.values() for cmd in j.commands}
+        self._journey_names = frozenset(self.journeys)
         self._locks = _UserLocks()
         for needed in (START, ASK):
             if needed not in self.journeys:
@@ -122,7 +123,7 @@ class Engine:
             user_id=turn.user_id,
             username=turn.username,
             is_admin=self.config.admins.is_admin(turn.channel, turn.user_id),
-            journeys=frozenset(self.journeys),
+            journeys=self._journey_names,
             reload_content=self.content.reload,
         )
 

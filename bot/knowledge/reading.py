@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from bot.knowledge import entries
@@ -109,25 +110,18 @@ def _dispatch(drafts: Drafts, file: str, data: object) -> None:
     report = drafts.report
     folder, _, name = file.rpartition("/")
     stem = name.removesuffix(SUFFIX)
+    read = partial(entries.read_entries, report, file, data)
     if folder == "values":
         drafts.facts.update(read_values(stem, file, data, report))
     elif folder == "messages":
         drafts.messages.update(entries.read_messages(report, file, data, stem))
     elif folder == "answers":
-        entries.read_entries(
-            report, file, data, "answers", drafts.answers, entries.build_answer, entries.ANSWER_FIELDS
-        )
+        read("answers", drafts.answers, entries.build_answer, entries.ANSWER_FIELDS)
     elif name == "routes.yaml":
-        entries.read_entries(
-            report, file, data, "routes", drafts.routes, entries.build_route, entries.ROUTE_FIELDS
-        )
+        read("routes", drafts.routes, entries.build_route, entries.ROUTE_FIELDS)
     elif name == "subjects.yaml":
-        entries.read_entries(
-            report, file, data, "subjects", drafts.subjects, entries.build_subject, entries.SUBJECT_FIELDS
-        )
+        read("subjects", drafts.subjects, entries.build_subject, entries.SUBJECT_FIELDS)
     elif name == "providers.yaml":
-        entries.read_entries(
-            report, file, data, "providers", drafts.providers, entries.build_provider, entries.PROVIDER_FIELDS
-        )
+        read("providers", drafts.providers, entries.build_provider, entries.PROVIDER_FIELDS)
     elif name == "synonyms.yaml":
         drafts.synonyms, drafts.stop_words = entries.read_synonyms(report, file, data)
