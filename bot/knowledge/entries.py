@@ -24,7 +24,7 @@ from bot.knowledge.model import (
 STRUCTURED = ("bursary_for_subject", "route_details", "provider_details")
 ANSWER_FIELDS = (
     "id", "topic", "question", "examples", "keywords", "answer", "follow_ups", "structured", "sources",
-    "reviewed",
+    "reviewed", "not_when",
 )  # fmt: skip
 ROUTE_TEXTS = ("name", "summary", "suits", "entry", "length", "money", "award", "apply")
 ROUTE_FIELDS = (
@@ -135,6 +135,7 @@ def build_answer(entry: Entry) -> tuple[str | None, AnswerEntry]:
         sources=entry.urls("sources", required=topic != "out_of_scope"),
         reviewed=entry.reviewed(),
         origin=Origin(entry.file, entry.data.line),
+        not_when=entry.texts("not_when"),
     )
     return ident, answer
 

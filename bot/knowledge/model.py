@@ -158,6 +158,7 @@ class AnswerEntry:
     sources: tuple[str, ...]
     reviewed: date
     origin: Origin
+    not_when: tuple[str, ...] = ()  # words that mean this entry is not what is being asked
 
 
 @dataclass(frozen=True, slots=True)

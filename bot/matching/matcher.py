@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import MatchingConfig
 from bot.knowledge.model import Knowledge
@@ -54,6 +54,13 @@ class Matcher:
         self.index = Index(knowledge, self.normaliser)
         self.finder = EntityFinder(knowledge)
         self._route_topics = {r.id: r.topic for r in knowledge.routes.values()}
+        # An entry is left out when the message has any of its not_when words ("teach" for the refusal of
+        # other careers), read the same way as the message.
+        self._ruled_out_by = {
+            e.id: frozenset(t for word in e.not_when for t in self.normaliser.normalise(word).tokens)
+            for e in knowledge.answers.values()
+            if e.not_when
+        }
 
     def match(self, text: str) -> Match:
         """Returns the verdict on one question; any string is accepted."""
@@ -71,7 +78,7 @@ class Matcher:
                 self._clause_part(context, clause, order)
                 for order, clause in enumerate(clauses[:MAX_CLAUSES])
             )
-        return decide(text, parts, entities, self.config)
+        return decide(text, _without(parts, self._ruled_out(whole)), entities, self.config)
 
     def prepare(self, text: str) -> Normalised:
         """Returns the scoring tokens of a text: stemmed, typos corrected, synonyms folded, no stop words."""
@@ -101,6 +108,10 @@ class Matcher:
         entry = self.index.entries[scored.entry]
         return Candidate(entry.id, entry.topic, scored.score, self.index.phrasings[scored.phrasing].wording)
 
+    def _ruled_out(self, whole: Normalised) -> frozenset[str]:
+        present = frozenset(whole.tokens)
+        return frozenset(entry for entry, words in self._ruled_out_by.items() if words & present)
+
     def _worth_scoring(self, query: Normalised) -> bool:
         informative = [t for t in query.tokens if any(c.isalpha() for c in t)]
         return len(informative) >= MIN_INFORMATIVE or self._names_keyword(query)
@@ -122,3 +133,10 @@ def _in_context(candidate: Candidate, share: float, context: _Context) -> Candid
     """Blends a clause's score for an entry with the whole message's score for it."""
     blended = share * candidate.score + (1 - CLAUSE_SHARE) * context.scores.get(candidate.entry, 0.0)
     return Candidate(candidate.entry, candidate.topic, round(blended, 4), candidate.phrasing)
+
+
+def _without(parts: list[Part], ruled_out: frozenset[str]) -> list[Part]:
+    """Drops the ruled-out entries from every piece's ranking."""
+    if not ruled_out:
+        return parts
+    return [replace(p, ranked=tuple(c for c in p.ranked if c.entry not in ruled_out)) for p in parts]

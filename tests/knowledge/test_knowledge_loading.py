@@ -112,6 +112,16 @@ def test_entries_synonyms_and_stop_words_are_loaded(knowledge: Knowledge) -> Non
     assert {"on", "no"} <= knowledge.stop_words
 
 
+def test_not_when_words_are_loaded_and_optional(kb: Path) -> None:
+    assert load_knowledge(kb, TODAY).answers["out-of-scope-pensions"].not_when == ()
+    edit(
+        kb, "answers/applying.yaml", "    question: How does my teacher pension work?\n",
+        "    question: How does my teacher pension work?\n    not_when: [trainee, training]\n",
+    )  # fmt: skip
+    loaded = load_knowledge(kb, TODAY).answers["out-of-scope-pensions"]
+    assert loaded.not_when == ("trainee", "training")
+
+
 def test_the_version_changes_when_a_file_changes(kb: Path) -> None:
     before = load_knowledge(kb, TODAY).version
     assert load_knowledge(kb, TODAY).version == before

@@ -25,3 +25,17 @@ def test_the_question_asked_decides_the_entry(content: Content, question: str, e
     match = content.matcher.match(question)
     assert match.best is not None
     assert match.best.entry == entry
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "been an accountant 15 years, can i retrain to teach maths",
+        "im 44, been a nurse for 20 years, no idea if i can switch to teaching primary or how long it takes?",
+    ],
+)
+def test_moving_from_another_career_into_teaching_is_not_refused(content: Content, question: str) -> None:
+    match = content.matcher.match(question)
+    offered = [c.entry for c in (match.best, *match.alternatives) if c is not None]
+    assert "oos-other-careers" not in offered
+    assert str(match.status) != "out_of_scope"
