@@ -1,4 +1,8 @@
-"""The precomputed search structures for a Knowledge: normalised phrasings, word weights and postings."""
+"""The precomputed search structures for a Knowledge: normalised phrasings, word weights and postings.
+
+The postings are numpy arrays so that scoring can add up a question's words for every phrasing and entry at
+once instead of entry by entry.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -92,46 +98,26 @@ class Index:
             )
             for n, wording, tokens in raw
         )
-        self.entry_postings = self._entry_postings(vocabularies)
-        self.entry_phrasing_postings = self._entry_phrasing_postings()
-        self.topic_entries = _topic_entries(self.entries)
+        # Per telling word, the entries whose words hold it, and the phrasings that use it.
+        self.entry_postings = _postings(vocabularies, self.weights)
+        self.phrasing_postings = _postings((p.tokens for p in self.phrasings), self.weights)
+        self.phrasing_entry = np.array([p.entry for p in self.phrasings], dtype=np.intp)
+        self.phrasing_mass = np.array([p.mass for p in self.phrasings], dtype=np.float64)
+        self.phrasing_size = np.array([p.size for p in self.phrasings], dtype=np.intp)
+        self.max_size = max((p.size for p in self.phrasings), default=0)
+        self.topics = {topic: code for code, topic in enumerate(sorted({e.topic for e in self.entries}))}
+        self.entry_topic = np.array([self.topics[e.topic] for e in self.entries], dtype=np.intp)
+        # The character-level score reads words as a set, so the words are sorted once here, which spares
+        # it some work on every question and changes no score.
         self.fuzzy_texts = tuple(
-            (
-                tuple(self.phrasings[n].text for n in e.phrasings),
-                tuple(self.phrasings[n].size for n in e.phrasings),
-            )
-            for e in self.entries
+            tuple(" ".join(sorted(self.phrasings[n].tokens)) for n in e.phrasings) for e in self.entries
         )
+        self.fuzzy_starts = np.cumsum([0, *(len(texts) for texts in self.fuzzy_texts)])
         self.keywords = _keywords(keywords, self.weights)
         self._known = frozenset(self.weights) | normaliser.fold_words | normaliser.stop_stems
         self._buckets = _buckets(self._known)
         self._corrections: dict[str, str] = {}
         self._reach: dict[tuple[str, int], tuple[str, ...]] = {}
-
-    def _entry_postings(self, vocabularies: list[frozenset[str]]) -> dict[str, tuple[tuple[int, float], ...]]:
-        """Per telling word, the entries that use it, each with the most the word adds to the recall of
-        one of the entry's phrasings (its weight over the lightest phrasing holding it; 0 for keywords)."""
-        shares: dict[tuple[str, int], float] = defaultdict(float)
-        for phrasing in self.phrasings:
-            for token in phrasing.tokens:
-                if self.weights[token]:
-                    share = self.weights[token] / phrasing.mass
-                    shares[token, phrasing.entry] = max(shares[token, phrasing.entry], share)
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for number, tokens in enumerate(vocabularies):
-            for token in tokens:
-                if self.weights[token]:
-                    postings[token].append((number, shares.get((token, number), 0.0)))
-        return {token: tuple(found) for token, found in postings.items()}
-
-    def _entry_phrasing_postings(self) -> dict[tuple[str, int], tuple[int, ...]]:
-        """Per telling word and entry, the numbers of the entry's phrasings that use the word."""
-        postings: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for number, phrasing in enumerate(self.phrasings):
-            for token in phrasing.tokens:
-                if self.weights[token]:
-                    postings[token, phrasing.entry].append(number)
-        return {key: tuple(numbers) for key, numbers in postings.items()}
 
     def weight(self, token: str) -> float:
         """Returns how telling a token is, from 0 (in every entry) to 1 (in one entry)."""
@@ -223,12 +209,14 @@ def _keywords(
     return {first: tuple(found.values()) for first, found in sorted(filed.items())}
 
 
-def _topic_entries(entries: Iterable[IndexedEntry]) -> dict[str, tuple[int, ...]]:
-    """The numbers of the entries about each topic."""
+def _postings(holders: Iterable[Iterable[str]], weights: dict[str, float]) -> dict[str, npt.NDArray[np.intp]]:
+    """Per telling word, the ascending numbers of the word sets (entries or phrasings) that hold it."""
     found: dict[str, list[int]] = defaultdict(list)
-    for number, entry in enumerate(entries):
-        found[entry.topic].append(number)
-    return {topic: tuple(numbers) for topic, numbers in found.items()}
+    for number, tokens in enumerate(holders):
+        for token in tokens:
+            if weights[token]:
+                found[token].append(number)
+    return {token: np.array(numbers, dtype=np.intp) for token, numbers in found.items()}
 
 
 def _buckets(known: frozenset[str]) -> dict[str, tuple[str, ...]]:

@@ -139,4 +139,9 @@ def _without(parts: list[Part], ruled_out: frozenset[str]) -> list[Part]:
     """Drops the ruled-out entries from every piece's ranking."""
     if not ruled_out:
         return parts
-    return [replace(p, ranked=tuple(c for c in p.ranked if c.entry not in ruled_out)) for p in parts]
+    return [
+        replace(p, ranked=tuple(c for c in p.ranked if c.entry not in ruled_out))
+        if any(c.entry in ruled_out for c in p.ranked)
+        else p
+        for p in parts
+    ]

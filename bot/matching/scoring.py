@@ -1,16 +1,20 @@
-"""Scoring every answer entry against one normalised piece of a question, on a 0 to 1 scale."""
+"""Scoring every answer entry against one normalised piece of a question, on a 0 to 1 scale.
+
+Word overlaps are summed for every phrasing and entry at once from the index's numpy postings; only the
+leading entries are then compared character by character.
+"""
 
 from __future__ import annotations
 
-import heapq
-import math
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
+from itertools import chain
+from typing import cast
 
-from rapidfuzz import fuzz
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
 
 from bot.matching.index import Index
 from bot.matching.normalise import Normalised
@@ -27,11 +31,9 @@ TOPIC_BONUS = 0.06  # the question names a route (or similar) whose topic the en
 RECALL_BIAS = 0.7
 # Only this many leading entries are compared character by character, which keeps scoring fast.
 SHORTLIST = 6
-# An entry is skipped when even its best possible word overlap cannot reach the shortlist; the bound gets
-# this much room so that rounding never skips an entry that would have made it.
-_BOUND_SLACK = 1e-9
-# Character-level cutoffs are lowered by this share for the same reason.
-_CUTOFF_ROOM = 1 - 1e-9
+
+_Floats = npt.NDArray[np.float64]
+_Ints = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,17 @@ class _Query:
     topics: Mapping[str, float]
 
 
+@dataclass(frozen=True, slots=True)
+class _Fits:
+    """The phrasings that share a word with the query, grouped by entry (both in index order)."""
+
+    phrasings: _Ints
+    scores: _Floats  # each phrasing's recall-leaning F-score of weighted overlap
+    starts: _Ints  # where each entry's phrasings begin
+    entries: _Ints
+    best: _Floats  # each entry's highest F-score
+
+
 def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: int) -> tuple[Scored, ...]:
     """Returns the best-scoring entries for the query, highest first, ties broken by entry order.
 
@@ -62,12 +75,17 @@ def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: in
         return ()
     weights = {t: index.weight(t) for t in query.tokens}
     mass = sum(weights.values())
-    if mass <= 0:
-        return ()
     known = tuple((t, w) for t, w in weights.items() if w and t in index.weights)
-    read = _Query(known, mass, topics)
-    shortlist = _shortlist(index, read, _keyword_hits(index, query), max(SHORTLIST, limit))
-    scored = [_with_fuzzy(index, query, entry, value, phrasing) for value, entry, phrasing in shortlist]
+    if mass <= 0 or not known:
+        return ()
+    shortlist = _shortlist(
+        index, _Query(known, mass, topics), _keyword_hits(index, query), max(SHORTLIST, limit)
+    )
+    closest = _closest(index, query, [entry for _, entry, _ in shortlist])
+    scored = [
+        Scored(entry, round(min(1.0, max(0.0, lexical + FUZZY_WEIGHT * fuzzy)), 4), phrasing)
+        for (lexical, entry, phrasing), fuzzy in zip(shortlist, closest, strict=True)
+    ]
     scored.sort(key=lambda s: (-s.score, s.entry))
     return tuple(scored[:limit])
 
@@ -75,116 +93,103 @@ def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: in
 def _shortlist(
     index: Index, query: _Query, keywords: dict[int, float], depth: int
 ) -> list[tuple[float, int, int]]:
-    """The depth entries with the highest word-overlap scores as (score, entry, phrasing), best first.
+    """The depth entries with the highest word-overlap scores as (score, entry, phrasing), best first,
+    level scores in entry order."""
+    fits = _fits(index, query)
+    if fits is None:
+        return []
+    lexical = _lexical(index, query, fits.entries, fits.best, keywords)
+    chosen = _top(lexical, depth)
+    phrasings = _best_phrasings(index, query, fits, chosen)
+    return [
+        (float(lexical[i]), int(fits.entries[i]), phrasing)
+        for i, phrasing in zip(chosen, phrasings, strict=True)
+    ]
 
-    Only entries whose upper bound can still beat the entries kept so far are scored in full: first those
-    with a keyword or topic bonus, then the rest from the most words covered down, until even an entry
-    that recalled a phrasing in full could not make the shortlist.
+
+def _sums(postings: dict[str, _Ints], known: tuple[tuple[str, float], ...], size: int) -> _Floats:
+    """Per entry or phrasing, the summed weight of the query's words it holds.
+
+    bincount adds the weights one by one in the order asked, just as a running total would, so every sum
+    rounds the same way whatever the number of holders.
     """
-    coverage, recall = _coverage(index, query.known)
-    favoured = {e for e in keywords if e in coverage}
-    for topic in query.topics:
-        favoured.update(e for e in index.topic_entries.get(topic, ()) if e in coverage)
-    kept = _Kept(depth)
-    for entry in sorted(favoured):
-        _try(index, query, (entry, coverage[entry], recall[entry]), keywords, kept)
-    for entry, covered in sorted(coverage.items(), key=itemgetter(1), reverse=True):
-        if _ceiling(covered, query.mass) + _BOUND_SLACK < kept.floor:
-            break
-        if entry not in favoured:
-            _try(index, query, (entry, covered, recall[entry]), keywords, kept)
-    return kept.ranked()
+    found = [(postings[t], w) for t, w in known if t in postings]
+    if not found:
+        return np.zeros(size)
+    holders = np.concatenate([held for held, _ in found])
+    weights = np.repeat([w for _, w in found], [len(held) for held, _ in found])
+    return cast("_Floats", np.bincount(holders, weights=weights, minlength=size))
 
 
-class _Kept:
-    """The best entries so far, as a min-heap of (score, -entry, phrasing) with the worst first."""
-
-    def __init__(self, depth: int) -> None:
-        self.depth = depth
-        self.heap: list[tuple[float, int, int]] = []
-        self.floor = -math.inf  # the score an entry must reach to be kept, once depth entries are
-
-    def offer(self, value: float, entry: int, phrasing: int) -> None:
-        """Keeps the entry if it beats the worst kept one; level scores go to the earlier entry."""
-        item = (value, -entry, phrasing)
-        if len(self.heap) < self.depth:
-            heapq.heappush(self.heap, item)
-        elif item[:2] > self.heap[0][:2]:
-            heapq.heapreplace(self.heap, item)
-        if len(self.heap) == self.depth:
-            self.floor = self.heap[0][0]
-
-    def ranked(self) -> list[tuple[float, int, int]]:
-        """The kept entries as (score, entry, phrasing), highest first, ties by entry order."""
-        return [(value, -entry, phrasing) for value, entry, phrasing in sorted(self.heap, reverse=True)]
-
-
-def _try(
-    index: Index, query: _Query, reach: tuple[int, float, float], keywords: dict[int, float], kept: _Kept
-) -> None:
-    """Scores one entry in full and offers it to the kept ones, unless its bound shows it cannot win.
-
-    reach is the entry's number, the weight of the question's words it covers, and the most of any one
-    phrasing that those words could recall.
-    """
-    entry, covered, recall = reach
-    bound = _f_score(min(1.0, recall), covered / query.mass)
-    if _lexical(index, query, entry, bound, covered, keywords) + _BOUND_SLACK < kept.floor:
-        return
-    found = _best_phrasing(index, entry, query)
-    if found is not None:
-        overlap, phrasing = found
-        kept.offer(_lexical(index, query, entry, overlap, covered, keywords), entry, phrasing)
-
-
-def _ceiling(covered: float, mass: float) -> float:
-    """The bound for an entry with no bonuses that recalls a phrasing in full; it grows with coverage."""
-    precision = covered / mass
-    return PHRASING_WEIGHT * _f_score(1.0, precision) + COVERAGE_WEIGHT * precision
+def _fits(index: Index, query: _Query) -> _Fits | None:
+    """Every phrasing's F-score against the query, and each entry's best, or None when no phrasing shares
+    a word with it."""
+    shared = _sums(index.phrasing_postings, query.known, len(index.phrasings))
+    phrasings = np.flatnonzero(shared)
+    if not phrasings.size:
+        return None
+    overlap = shared[phrasings]
+    scores = _f_score(overlap / index.phrasing_mass[phrasings], overlap / query.mass)
+    owners = index.phrasing_entry[phrasings]
+    starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
+    return _Fits(phrasings, scores, starts, owners[starts], np.maximum.reduceat(scores, starts))
 
 
 def _lexical(
-    index: Index, query: _Query, entry: int, overlap: float, covered: float, keywords: dict[int, float]
-) -> float:
-    """The word-overlap score of one entry, given its best overlap with one phrasing."""
-    value = (
+    index: Index, query: _Query, entries: _Ints, overlap: _Floats, keywords: dict[int, float]
+) -> _Floats:
+    """The word-overlap score of each entry, given its best overlap with one phrasing."""
+    covered = _sums(index.entry_postings, query.known, len(index.entries))[entries]
+    named = np.zeros(len(index.entries))
+    for entry, weight in keywords.items():
+        named[entry] = weight
+    bonuses = np.zeros(len(index.topics))
+    for topic, count in query.topics.items():
+        if topic in index.topics:
+            bonuses[index.topics[topic]] = count
+    # Added in this order, and with nothing added as 0.0, the sums round as a running total would.
+    return (
         PHRASING_WEIGHT * overlap
         + COVERAGE_WEIGHT * covered / query.mass
-        + KEYWORD_WEIGHT * keywords.get(entry, 0.0)
+        + KEYWORD_WEIGHT * named[entries]
+        + TOPIC_BONUS * bonuses[index.entry_topic[entries]]
     )
-    return value + TOPIC_BONUS * query.topics.get(index.entries[entry].topic, 0.0)
 
 
-def _coverage(
-    index: Index, known: tuple[tuple[str, float], ...]
-) -> tuple[dict[int, float], dict[int, float]]:
-    """Per entry, the summed weight of the question's words found anywhere in it, and the sum of the most
-    each of those words can add to the recall of one of its phrasings."""
-    covered: dict[int, float] = defaultdict(float)
-    recall: dict[int, float] = defaultdict(float)
-    for token, weight in known:
-        for number, share in index.entry_postings.get(token, ()):
-            covered[number] += weight
-            recall[number] += share
-    return covered, recall
+def _top(values: _Floats, depth: int) -> _Ints:
+    """The positions of the depth highest values, highest first, level values in position order."""
+    if values.size > depth:
+        floor = np.partition(values, values.size - depth)[values.size - depth]
+        kept = np.flatnonzero(values >= floor)
+    else:
+        kept = np.arange(values.size)
+    return kept[np.argsort(-values[kept], kind="stable")][:depth]
 
 
-def _best_phrasing(index: Index, entry: int, query: _Query) -> tuple[float, int] | None:
-    """The entry's best recall-leaning F-score of weighted overlap with one phrasing, and its number."""
-    shared: dict[int, float] = {}
-    postings = index.entry_phrasing_postings
-    for token, weight in query.known:
-        for number in postings.get((token, entry), ()):
-            shared[number] = shared.get(number, 0.0) + weight
-    best: tuple[float, int] | None = None
-    for number, overlap in shared.items():
-        value = _f_score(overlap / index.phrasings[number].mass, overlap / query.mass)
-        if best is None or value > best[0]:
-            best = (value, number)
-    return best
+def _best_phrasings(index: Index, query: _Query, fits: _Fits, chosen: _Ints) -> list[int]:
+    """For each chosen entry, its phrasing with the highest F-score.
+
+    Level phrasings go to the one that shared a word soonest, in the order the query's words were asked,
+    and then to the earlier phrasing.
+    """
+    ends = np.append(fits.starts[1:], fits.phrasings.size)
+    at_best = np.flatnonzero(fits.scores == np.repeat(fits.best, ends - fits.starts))
+    lows = np.searchsorted(at_best, fits.starts[chosen])
+    highs = np.searchsorted(at_best, ends[chosen])
+    found = []
+    for low, high in zip(lows.tolist(), highs.tolist(), strict=True):
+        level = fits.phrasings[at_best[low:high]].tolist()
+        found.append(level[0] if len(level) == 1 else _first_shared(index, query, level))
+    return found
 
 
-def _f_score(recall: float, precision: float) -> float:
+def _first_shared(index: Index, query: _Query, level: list[int]) -> int:
+    """Of level phrasings, the one holding the earliest of the query's words, then the earlier one."""
+    words = [token for token, _ in query.known]
+    return min(level, key=lambda p: (min(words.index(t) for t in index.phrasings[p].tokens if t in words), p))
+
+
+def _f_score(recall: _Floats, precision: _Floats) -> _Floats:
     bias = RECALL_BIAS
     return (1 + bias) * recall * precision / (bias * precision + recall)
 
@@ -201,27 +206,27 @@ def _keyword_hits(index: Index, query: Normalised) -> dict[int, float]:
     return {entry: min(1.0, value) for entry, value in hits.items()}
 
 
-def _with_fuzzy(index: Index, query: Normalised, entry: int, lexical: float, phrasing: int) -> Scored:
-    """Adds the closest character-level similarity to any of the entry's phrasings, discounted for length."""
-    texts, sizes = index.fuzzy_texts[entry]
-    closest = 0.0  # out of 100
-    for factor, position in _by_length_factor(len(query.tokens), sizes):
-        if factor * 100 <= closest:
-            break  # even a perfect match with this phrasing, or any after it, would come out no closer
-        # Below this cutoff a phrasing cannot come closer, and rapidfuzz may stop early.
-        cutoff = closest / factor * _CUTOFF_ROOM
-        ratio = fuzz.token_set_ratio(query.text, texts[position], score_cutoff=cutoff)
-        closest = max(closest, ratio * factor)
-    fuzzy = closest / 100
-    return Scored(entry, round(min(1.0, max(0.0, lexical + FUZZY_WEIGHT * fuzzy)), 4), phrasing)
+def _closest(index: Index, query: Normalised, entries: list[int]) -> list[float]:
+    """Per entry, the closest character-level similarity (0 to 1) to any of its phrasings, discounted for
+    length."""
+    if not entries:
+        return []
+    texts = list(chain.from_iterable(index.fuzzy_texts[e] for e in entries))
+    asked = " ".join(sorted(query.tokens))
+    ratios = process.cdist([asked], texts, scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
+    phrasings = np.concatenate([index.entries[e].phrasings for e in entries])
+    discounted = ratios * _length_factors(len(query.tokens), index.max_size)[index.phrasing_size[phrasings]]
+    sizes = index.fuzzy_starts[1:][entries] - index.fuzzy_starts[entries]
+    starts = np.concatenate(([0], np.cumsum(sizes[:-1])))
+    return cast("list[float]", (np.maximum.reduceat(discounted, starts) / 100).tolist())
 
 
-@lru_cache(maxsize=4096)
-def _by_length_factor(query: int, phrasings: tuple[int, ...]) -> tuple[tuple[float, int], ...]:
-    """The length discount for each phrasing size against a question of this many words, with each
-    phrasing's position, largest discount factor first."""
-    factors = ((_length_factor(query, size), position) for position, size in enumerate(phrasings))
-    return tuple(sorted(((f, p) for f, p in factors if f > 0), key=lambda pair: (-pair[0], pair[1])))
+@lru_cache(maxsize=256)
+def _length_factors(query: int, longest: int) -> _Floats:
+    """The length discount for every phrasing size up to longest against a question of this many words."""
+    factors = np.array([_length_factor(query, size) for size in range(longest + 1)])
+    factors.setflags(write=False)
+    return factors
 
 
 def _length_factor(query: int, phrasing: int) -> float:
