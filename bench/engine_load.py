@@ -142,7 +142,7 @@ async def engine_benchmark(
     turns: int,
 ) -> EngineReport:
     """Seeds a SQLite store in folder, then measures the engine at each number of simultaneous people."""
-    store = SqliteStore(folder / "bench.sqlite3")
+    store = SqliteStore(folder / "bench.sqlite3", remember_sessions=True)  # as the running bot opens it
     await store.open()
     try:
         seed_seconds = await seed_sessions(store, sessions, BENCH_DATE)

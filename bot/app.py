@@ -52,7 +52,8 @@ async def open_app(
 ) -> AsyncIterator[App]:
     """Loads the knowledge, opens the store and yields a ready App; closes the store on exit."""
     content = ContentHolder(config, load_content(config))
-    store = store or SqliteStore(database or config.database)
+    # This process serves the conversations, so it may keep its people's sessions in memory.
+    store = store or SqliteStore(database or config.database, remember_sessions=True)
     await store.open()
     try:
         engine = Engine(config, content, store, build_journeys(), clock or SystemClock())

@@ -16,6 +16,7 @@ from bot.core.session import Session
 from bot.errors import AlreadyClaimed, StorageError
 from bot.referrals.model import Referral, ReferralStatus
 from bot.storage.base import DigestRecord, ErasureReport, FeedbackRecord, TurnRecord
+from bot.storage.batching import GroupWriter
 from bot.storage.codec import (
     json_from_text,
     json_text,
@@ -26,6 +27,7 @@ from bot.storage.codec import (
     time_text,
 )
 from bot.storage.migrations import MIGRATIONS, migrate
+from bot.storage.recent import RecentRows
 
 __all__ = ["SqliteStore"]
 
@@ -50,6 +52,13 @@ _UPSERT_SESSION = (
     "active = excluded.active, created_at = excluded.created_at, updated_at = excluded.updated_at"
 )
 _INSERT_TURN = f"INSERT INTO turns ({_TURN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# With remember_sessions, sessions of people who wrote lately are kept in memory as their stored rows, so
+# the next turn of a conversation skips a trip to the database thread. Only the process serving
+# conversations asks for it: it is then the only writer of its people's sessions, except `careers-bot
+# purge`, which removes sessions idle for at least a day (retention_days), and a row idle longer than
+# RECENT_IDLE_SECONDS is read from the file again, so the two never disagree.
+RECENT_SESSIONS = 20_000
+RECENT_IDLE_SECONDS = 600.0
 _PENDING = f"SELECT {_REFERRAL} FROM referrals WHERE status = 'pending' AND id NOT IN ({_IN_FLIGHT})"
 
 
@@ -58,17 +67,28 @@ class SqliteStore:
 
     One connection is shared by all tasks. Statements run in autocommit mode, so a
     single-statement write is its own transaction; a lock keeps each operation whole,
-    so one task's statements never land inside another task's transaction.
+    so one task's statements never land inside another task's transaction. Turns of
+    different people saved at the same moment share a commit (see GroupWriter), and
+    remember_sessions keeps recent sessions in memory for the process serving them.
     """
 
     def __init__(
-        self, path: Path, *, busy_timeout: float = 5.0, migrations: Sequence[str] = MIGRATIONS
+        self,
+        path: Path,
+        *,
+        busy_timeout: float = 5.0,
+        migrations: Sequence[str] = MIGRATIONS,
+        remember_sessions: bool = False,
     ) -> None:
         self._path = Path(path)
         self._busy_timeout_ms = max(0, round(busy_timeout * 1000))
         self._migrations = tuple(migrations)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._recent: RecentRows[tuple[str, str], Row] = RecentRows(
+            RECENT_SESSIONS if remember_sessions else 0, RECENT_IDLE_SECONDS
+        )
+        self._turns: GroupWriter[tuple[Row, Row]] = GroupWriter(self._save_turns, _not_the_database)
 
     async def open(self) -> None:
         """Opens the file (creating it and its folder if needed) and brings the schema up to date."""
@@ -94,7 +114,9 @@ class SqliteStore:
         return conn
 
     async def close(self) -> None:
-        """Closes the connection; the store can be opened again."""
+        """Closes the connection once every turn handed in is written; the store can be opened again."""
+        await self._turns.wait_idle()
+        self._recent.clear()
         async with self._lock:
             conn, self._conn = self._conn, None
             if conn is not None:
@@ -103,39 +125,67 @@ class SqliteStore:
 
     async def get_session(self, channel: str, user_id: str) -> Session | None:
         """Returns the saved session, or None for someone new."""
-        sql = f"SELECT {_SESSION} FROM sessions WHERE channel = ? AND user_id = ?"
-        rows = await self._fetch("read the session", sql, (channel, user_id))
-        return _session(rows[0]) if rows else None
+        key = (channel, user_id)
+        row = self._recent.get(key)
+        if row is None:
+            changes = self._recent.changes
+            sql = f"SELECT {_SESSION} FROM sessions WHERE channel = ? AND user_id = ?"
+            rows = await self._fetch("read the session", sql, key)
+            if not rows:
+                return None
+            row = tuple(rows[0])
+            self._recent.remember(key, row, read_at_change=changes)
+        return _session(row)
 
     async def save_session(self, session: Session) -> None:
         """Saves the session, replacing any earlier one for the same person."""
-        await self._write("save the session", _UPSERT_SESSION, _session_row(session))
+        key, row = (session.channel, session.user_id), _session_row(session)
+        try:
+            await self._write("save the session", _UPSERT_SESSION, row)
+        except BaseException:
+            self._recent.forget(key)
+            raise
+        self._recent.remember(key, row)
 
     async def log_turn(self, record: TurnRecord) -> None:
         """Appends one turn to the turn log."""
         await self._write("log the turn", _INSERT_TURN, _turn_row(record))
 
     async def save_turn(self, session: Session, record: TurnRecord) -> None:
-        """Saves the session and logs the turn together: both are kept, or neither."""
-        session_row, turn_row = _session_row(session), _turn_row(record)
+        """Saves the session and logs the turn together: both are kept, or neither.
 
-        def both(raw: sqlite3.Connection) -> None:
+        Turns of different people that arrive while another is being written share the next transaction.
+        """
+        await self._turns.save((_session_row(session), _turn_row(record)))
+
+    async def _save_turns(self, batch: Sequence[tuple[Row, Row]]) -> None:
+        """Writes sessions and their turns in one transaction and one trip to the database thread."""
+        sessions, turns = [s for s, _ in batch], [t for _, t in batch]
+
+        def write(raw: sqlite3.Connection) -> None:
             raw.execute("BEGIN IMMEDIATE")
             try:
-                raw.execute(_UPSERT_SESSION, session_row)
-                raw.execute(_INSERT_TURN, turn_row)
+                raw.executemany(_UPSERT_SESSION, sessions)
+                raw.executemany(_INSERT_TURN, turns)
                 raw.execute("COMMIT")
             except BaseException:
                 with suppress(sqlite3.Error):
                     raw.execute("ROLLBACK")
                 raise
 
-        async with self._lock:
-            conn = self._connection()
-            with _translated("save the turn"):
-                # One trip to aiosqlite's worker thread for the whole transaction instead of four: this is the
-                # hot path of every turn. aiosqlite 0.22 offers no public call for it.
-                await conn._execute(both, conn._conn)  # type: ignore[no-untyped-call]
+        keys = [(row[0], row[1]) for row in sessions]
+        try:
+            async with self._lock:
+                conn = self._connection()
+                with _translated("save the turn"):
+                    # aiosqlite 0.22 has no public call that runs a whole transaction in one trip.
+                    await conn._execute(write, conn._conn)  # type: ignore[no-untyped-call]
+        except BaseException:
+            for key in keys:
+                self._recent.forget(key)
+            raise
+        for key, row in zip(keys, sessions, strict=True):
+            self._recent.remember(key, row)
 
     async def turns_between(self, start: datetime, end: datetime) -> Sequence[TurnRecord]:
         """Returns logged turns with start <= at < end, oldest first."""
@@ -315,15 +365,17 @@ class SqliteStore:
         """Deletes every row about a person, pending referrals included."""
         person = (channel, user_id)
         mine = "WHERE channel = ? AND user_id = ?"
-        async with self._transaction("erase the person's data") as conn:
-            sent_to = await conn.execute_fetchall(
-                f"SELECT DISTINCT provider_id FROM referrals {mine} AND status = 'sent' ORDER BY provider_id",
-                person,
-            )
-            counts = [
-                (await conn.execute(f"DELETE FROM {table} {mine}", person)).rowcount
-                for table in ("turns", "referrals", "feedback", "sessions")
-            ]
+        sent = f"SELECT DISTINCT provider_id FROM referrals {mine} AND status = 'sent' ORDER BY provider_id"
+        try:
+            async with self._transaction("erase the person's data") as conn:
+                sent_to = await conn.execute_fetchall(sent, person)
+                counts = [
+                    (await conn.execute(f"DELETE FROM {table} {mine}", person)).rowcount
+                    for table in ("turns", "referrals", "feedback", "sessions")
+                ]
+        finally:
+            # After the delete, so that no read that raced it leaves the old row behind.
+            self._recent.forget(person)
         turns, referrals, feedback, sessions = counts
         return ErasureReport(turns, referrals, feedback, sessions, tuple(row[0] for row in sent_to))
 
@@ -339,9 +391,12 @@ class SqliteStore:
             "UPDATE feedback SET user_id = '' WHERE at < ? AND user_id <> ''",
         )
         changed = 0
-        async with self._transaction("purge old data") as conn:
-            for sql in steps:
-                changed += (await conn.execute(sql, when)).rowcount
+        try:
+            async with self._transaction("purge old data") as conn:
+                for sql in steps:
+                    changed += (await conn.execute(sql, when)).rowcount
+        finally:
+            self._recent.clear()
         return changed
 
     async def _configure(self, conn: aiosqlite.Connection) -> None:
@@ -384,6 +439,12 @@ class SqliteStore:
                     with suppress(sqlite3.Error, ValueError):
                         await conn.execute("ROLLBACK")
                     raise
+
+
+def _not_the_database(error: BaseException) -> bool:
+    """True when a failed batch of turns is worth retrying one by one: the fault may lie in one turn's row,
+    not in the database being locked, full or unreadable."""
+    return not isinstance(error.__cause__, sqlite3.OperationalError)
 
 
 @contextmanager

@@ -82,12 +82,17 @@ def feedback(user_id: str = "u1", hours: float = 0, helpful: bool = True) -> Fee
 
 async def new_store(kind: str, folder: Path) -> Store:
     """An opened, empty store of the given kind."""
-    store: Store = MemoryStore() if kind == "memory" else SqliteStore(folder / "data" / "bot.sqlite3")
+    path = folder / "data" / "bot.sqlite3"
+    store: Store = (
+        MemoryStore()
+        if kind == "memory"
+        else SqliteStore(path, remember_sessions=kind == "sqlite-remembering")
+    )
     await store.open()
     return store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-remembering"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """An opened, empty store of each backend in turn."""
     opened = await new_store(request.param, tmp_path)
@@ -557,3 +562,22 @@ async def test_backends_give_identical_answers(tmp_path: Path) -> None:
         await opened.close()
     memory, sqlite = answers
     assert memory == sqlite
+
+
+async def test_turns_saved_by_many_people_at_once_are_all_kept(store: Store) -> None:
+    people = [f"u{n}" for n in range(40)]
+    await asyncio.gather(
+        *(store.save_turn(session(p, journey="ask", data={"n": n}), turn(p, 1)) for n, p in enumerate(people))
+    )
+    for n, p in enumerate(people):
+        kept = await store.get_session("telegram", p)
+        assert kept is not None
+        assert kept.data == {"n": n}
+    assert sorted(t.user_id for t in await store.turns_between(at(0), at(2))) == sorted(people)
+
+
+async def test_a_session_read_just_before_erasure_is_not_served_afterwards(store: Store) -> None:
+    await store.save_turn(session("u1", journey="refer"), turn("u1"))
+    assert await store.get_session("telegram", "u1") is not None
+    await store.erase_person("telegram", "u1")
+    assert await store.get_session("telegram", "u1") is None

@@ -221,3 +221,80 @@ def test_statements_are_split_at_semicolons_outside_literals() -> None:
     ]
     with pytest.raises(ValueError, match="semicolon"):
         statements("CREATE TABLE t (x TEXT)")
+
+
+async def test_each_turn_is_in_the_file_when_its_save_returns_even_when_saves_share_a_commit(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await opened(path)
+    found: dict[str, list[tuple[object, ...]]] = {}
+
+    async def save(user_id: str) -> None:
+        await store.save_turn(session(user_id, journey="ask"), turn(user_id, f"hello from {user_id}"))
+        found[user_id] = raw(path, f"SELECT text FROM turns WHERE user_id = '{user_id}'")
+
+    await asyncio.gather(*(save(f"u{n}") for n in range(30)))
+    assert found == {f"u{n}": [(f"hello from u{n}",)] for n in range(30)}
+    assert raw(path, "SELECT COUNT(*) FROM sessions") == [(30,)]
+    await store.close()
+
+
+async def test_one_unwritable_turn_does_not_lose_the_turns_saved_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await opened(path)
+    # A lone surrogate cannot be encoded for SQLite: only its own row fails.
+    texts = {f"u{n}": ("bad \ud800" if n == 3 else f"fine {n}") for n in range(8)}
+    results = await asyncio.gather(
+        *(store.save_turn(session(u, journey="ask"), turn(u, text)) for u, text in texts.items()),
+        return_exceptions=True,
+    )
+    failed = [u for u, result in zip(texts, results, strict=True) if isinstance(result, BaseException)]
+    assert failed == ["u3"]
+    assert raw(path, "SELECT user_id FROM turns ORDER BY user_id") == [
+        (u,) for u in sorted(texts) if u != "u3"
+    ]
+    assert await store.get_session("telegram", "u3") is None
+    await store.close()
+
+
+async def test_a_locked_database_fails_every_waiting_turn_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await opened(path, busy_timeout=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(store.save_turn(session(f"u{n}"), turn(f"u{n}", "hi")) for n in range(20)),
+            return_exceptions=True,
+        )
+        # One wait for the lock by the first turn and one by the batch behind it, not one per turn.
+        assert time.monotonic() - started < 2
+        assert all(isinstance(r, StorageError) for r in results)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert raw(path, "SELECT COUNT(*) FROM turns") == [(0,)]
+    await store.close()
+
+
+async def test_closing_waits_for_turns_still_being_written(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await opened(path)
+    saving = [asyncio.create_task(store.save_turn(session(f"u{n}"), turn(f"u{n}", "hi"))) for n in range(25)]
+    await asyncio.sleep(0)
+    await store.close()
+    await asyncio.gather(*saving)
+    assert raw(path, "SELECT COUNT(*) FROM turns") == [(25,)]
+
+
+async def test_a_store_that_does_not_remember_sessions_sees_another_writer_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    bot, staff = await opened(path, remember_sessions=True), await opened(path)
+    await bot.save_turn(session("u1", step="one"), turn("u1", "hi"))
+    assert (await staff.get_session("telegram", "u1")) == session("u1", step="one")
+    await bot.save_turn(session("u1", step="two"), turn("u1", "again"))
+    assert (await staff.get_session("telegram", "u1")) == session("u1", step="two")
+    await bot.close()
+    await staff.close()
