@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -426,7 +427,13 @@ def _typed_words(ctx: Context, key: str) -> frozenset[str]:
     """The phrases in a "typed_" message, compared as lower-case words."""
     if key not in ctx.content.knowledge.messages:
         return frozenset()
-    return frozenset(" ".join(words(phrase)) for phrase in ctx.say(key).split("|") if phrase.strip())
+    return _phrases(ctx.say(key))
+
+
+@lru_cache(maxsize=512)
+def _phrases(listed: str) -> frozenset[str]:
+    """The "|"-separated phrases of a message as lower-case words, worked out once per message text."""
+    return frozenset(" ".join(words(phrase)) for phrase in listed.split("|") if phrase.strip())
 
 
 def _typed_match(ctx: Context, text: str, key: str, label: str | None = None) -> bool:

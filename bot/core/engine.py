@@ -102,7 +102,8 @@ class Engine:
             log.exception("a journey failed on a %s turn", turn.channel)
             outcome = Outcome(replies=(self._error_reply(ctx),), session=session)
         replies = list(outcome.replies) or [self._error_reply(ctx)]
-        saved = replace(outcome.session, updated_at=turn.at).with_data(
+        saved = outcome.session.saved_at(
+            turn.at,
             last_buttons=[[b.label, b.payload] for b in replies[-1].buttons] or None,
             buttons_numbered=None if replies[-1].numbered else False,
         )
@@ -135,7 +136,7 @@ class Engine:
         campaign = turn.start_payload or self._start_args(turn.text)
         if campaign and session.campaign is None:
             session = replace(session, campaign=campaign[:64])
-        return replace(session, active=True)
+        return session if session.active else replace(session, active=True)
 
     @staticmethod
     def _start_args(text: str) -> str | None:

@@ -44,6 +44,8 @@ def format_fact(fact: Fact) -> str:
 
 def render(knowledge: Knowledge, template: str, **params: object) -> str:
     """Fills a text's {value.paths} from the facts and {names} from params; gaps show as [missing: ...]."""
+    if "{" not in template:  # most button labels and short messages have nothing to fill
+        return template
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)

@@ -138,7 +138,8 @@ def _alternatives(parts: Sequence[Part], best: Candidate, config: MatchingConfig
     top: dict[str, Candidate] = {}
     for part in parts:
         for candidate in part.ranked:
-            if candidate.score > top.get(candidate.entry, Candidate("", "", -1.0)).score:
+            kept = top.get(candidate.entry)
+            if kept is None or candidate.score > kept.score:
                 top[candidate.entry] = candidate
     floor = config.suggest_threshold * ALTERNATIVE_FLOOR
     ordered = sorted(top.values(), key=lambda c: (-c.score, c.entry))

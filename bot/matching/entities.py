@@ -67,15 +67,20 @@ class _Names:
             key = tuple(words(phrase))
             if key:
                 self._ids.setdefault(key, ident)
-        self._starts = frozenset(key[0] for key in self._ids)
-        self._longest = max((len(key) for key in self._ids), default=0)
+        # Per first word, the lengths of the names it starts, longest first: only those are looked up.
+        sizes: dict[str, set[int]] = {}
+        for key in self._ids:
+            sizes.setdefault(key[0], set()).add(len(key))
+        self._sizes = {first: tuple(sorted(found, reverse=True)) for first, found in sizes.items()}
 
     def find(self, said: list[str]) -> tuple[str, ...]:
         """Returns the ids named in the words, in the order they first appear."""
+        if self._sizes.keys().isdisjoint(said):  # most messages name nothing of this kind
+            return ()
         found: dict[str, None] = {}
         i = 0
         while i < len(said):
-            size = self._longest_at(said, i) if said[i] in self._starts else 0
+            size = self._longest_at(said, i) if said[i] in self._sizes else 0
             if size:
                 found.setdefault(self._ids[tuple(said[i : i + size])], None)
             i += size or 1
@@ -83,8 +88,9 @@ class _Names:
 
     def _longest_at(self, said: list[str], start: int) -> int:
         """How many words the longest name starting at this word has, or 0 when none starts there."""
-        for size in range(min(self._longest, len(said) - start), 0, -1):
-            if tuple(said[start : start + size]) in self._ids:
+        room = len(said) - start
+        for size in self._sizes[said[start]]:
+            if size <= room and tuple(said[start : start + size]) in self._ids:
                 return size
         return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # Commas and "but" separate background from the question inside one sentence, so they split here
 # though they do not split a message into separate questions.
@@ -28,12 +29,24 @@ def asking_segments(text: str) -> tuple[list[str], list[str]]:
     """Returns the segments that ask and those that only give background, each in message order."""
     asking: list[str] = []
     background: list[str] = []
-    pieces = _SEGMENT_BREAK.split(text)
-    breaks = [m.group(0) for m in _SEGMENT_BREAK.finditer(text)] + [""]
-    for piece, after in zip(pieces, breaks, strict=True):
+    for piece, after in _pieces(text):
         if piece.strip():
-            (asking if "?" in after or asks(piece.strip()) else background).append(piece.strip())
+            (asking if _asking(piece, after) else background).append(piece.strip())
     return asking, background
+
+
+def _pieces(text: str) -> Iterator[tuple[str, str]]:
+    """Yields each piece of the text between breaks, with the break that follows it ("" at the end)."""
+    start = 0
+    for found in _SEGMENT_BREAK.finditer(text):
+        yield text[start : found.start()], found.group(0)
+        start = found.end()
+    yield text[start:], ""
+
+
+def _asking(piece: str, after: str) -> bool:
+    """True when a piece that is not blank asks, by its question mark or its words."""
+    return bool(piece.strip()) and ("?" in after or asks(piece.strip()))
 
 
 def asks(segment: str) -> bool:
@@ -45,5 +58,5 @@ def clause_asks(text: str, clause: str) -> bool:
     """True when the clause, with the punctuation that follows it in the text, asks something."""
     start = text.find(clause)
     after = text[start + len(clause) : start + len(clause) + 3] if start >= 0 else ""
-    asking, _ = asking_segments(clause + after)
-    return bool(asking)
+    # Stops at the first piece that asks: the rest need not be read.
+    return any(_asking(piece, following) for piece, following in _pieces(clause + after))

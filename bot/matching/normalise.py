@@ -106,7 +106,7 @@ class Normaliser:
     @staticmethod
     def stems(text: str) -> tuple[str, ...]:
         """Returns the stemmed words of the text, before synonyms and stop words."""
-        return tuple(stem(w) for w in words(text))
+        return tuple(map(stem, words(text)))
 
     @property
     def stop_stems(self) -> frozenset[str]:

@@ -33,3 +33,9 @@ def test_clean_text_removes_control_characters_and_cuts_long_text() -> None:
     assert clean_text("  a\x00b\x1bc\u200bd \n") == "abcd"
     assert clean_text("line one\nline two") == "line one\nline two"
     assert len(clean_text("y" * 50_000)) == MAX_TEXT
+
+
+def test_clean_text_treats_plain_and_accented_text_alike() -> None:
+    assert clean_text("a\rb\x7fc\td") == "abc\td"
+    assert clean_text("é\rb\x7fc\td\x85") == "ébc\td"
+    assert clean_text("cafe\u0301") == "café"  # accented text is put in composed form

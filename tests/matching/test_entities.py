@@ -26,6 +26,11 @@ def test_multi_word_name_beats_its_parts(finder: EntityFinder) -> None:
     assert finder.find("design and technology please").subjects == ("design-and-technology",)
 
 
+def test_a_long_name_cut_off_by_the_end_of_the_message_is_not_found(finder: EntityFinder) -> None:
+    assert finder.find("physics or design and").subjects == ("physics",)
+    assert finder.find("physics or design and technology").subjects == ("physics", "design-and-technology")
+
+
 def test_routes_by_name_and_alias(finder: EntityFinder) -> None:
     found = finder.find("is a PGCE better than teach first or school direct salaried?")
     assert found.routes == ("pgce-university", "teach-first", "school-direct-salaried")
