@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +65,14 @@ class IndexedEntry:
     phrasings: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """The phrasings and entries holding one word, and its weight repeated for each, ready to count."""
+
+    holders: npt.NDArray[np.intp]
+    weights: npt.NDArray[np.float64]
+
+
 class Index:
     """Everything about the answer entries that can be worked out once, before any question arrives."""
 
@@ -98,12 +105,13 @@ class Index:
             )
             for n, wording, tokens in raw
         )
-        # Per telling word, the entries whose words hold it, and the phrasings that use it.
-        self.entry_postings = _postings(vocabularies, self.weights)
-        self.phrasing_postings = _postings((p.tokens for p in self.phrasings), self.weights)
+        # Per telling word, the phrasings that use it and then the entries whose words hold it (numbered
+        # after the phrasings), so one count sums a question's words for both.
+        self.postings = _postings(
+            [p.tokens for p in self.phrasings], vocabularies, len(self.phrasings), self.weights
+        )
         self.phrasing_entry = np.array([p.entry for p in self.phrasings], dtype=np.intp)
         self.phrasing_mass = np.array([p.mass for p in self.phrasings], dtype=np.float64)
-        self.phrasing_size = np.array([p.size for p in self.phrasings], dtype=np.intp)
         self.max_size = max((p.size for p in self.phrasings), default=0)
         self.topics = {topic: code for code, topic in enumerate(sorted({e.topic for e in self.entries}))}
         self.entry_topic = np.array([self.topics[e.topic] for e in self.entries], dtype=np.intp)
@@ -112,7 +120,7 @@ class Index:
         self.fuzzy_texts = tuple(
             tuple(" ".join(sorted(self.phrasings[n].tokens)) for n in e.phrasings) for e in self.entries
         )
-        self.fuzzy_starts = np.cumsum([0, *(len(texts) for texts in self.fuzzy_texts)])
+        self.fuzzy_sizes = tuple(tuple(self.phrasings[n].size for n in e.phrasings) for e in self.entries)
         self.keywords = _keywords(keywords, self.weights)
         self._known = frozenset(self.weights) | normaliser.fold_words | normaliser.stop_stems
         self._buckets = _buckets(self._known)
@@ -209,14 +217,21 @@ def _keywords(
     return {first: tuple(found.values()) for first, found in sorted(filed.items())}
 
 
-def _postings(holders: Iterable[Iterable[str]], weights: dict[str, float]) -> dict[str, npt.NDArray[np.intp]]:
-    """Per telling word, the ascending numbers of the word sets (entries or phrasings) that hold it."""
+def _postings(
+    phrasings: list[frozenset[str]], entries: list[frozenset[str]], offset: int, weights: dict[str, float]
+) -> dict[str, Posting]:
+    """Per telling word, the ascending numbers of the phrasings that hold it, then of the entries that hold
+    it plus offset, with the word's weight once for each."""
     found: dict[str, list[int]] = defaultdict(list)
-    for number, tokens in enumerate(holders):
-        for token in tokens:
-            if weights[token]:
-                found[token].append(number)
-    return {token: np.array(numbers, dtype=np.intp) for token, numbers in found.items()}
+    for start, holders in ((0, phrasings), (offset, entries)):
+        for number, tokens in enumerate(holders, start):
+            for token in tokens:
+                if weights[token]:
+                    found[token].append(number)
+    return {
+        token: Posting(np.array(numbers, dtype=np.intp), np.full(len(numbers), weights[token]))
+        for token, numbers in found.items()
+    }
 
 
 def _buckets(known: frozenset[str]) -> dict[str, tuple[str, ...]]:

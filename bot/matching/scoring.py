@@ -1,7 +1,7 @@
 """Scoring every answer entry against one normalised piece of a question, on a 0 to 1 scale.
 
-Word overlaps are summed for every phrasing and entry at once from the index's numpy postings; only the
-leading entries are then compared character by character.
+Word overlaps are summed for every phrasing and entry at once, in one count over the index's numpy postings;
+only the leading entries are then compared character by character, in one rapidfuzz call.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
-from typing import cast
+from operator import mul
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -54,15 +54,14 @@ class _Query:
     topics: Mapping[str, float]
 
 
-@dataclass(frozen=True, slots=True)
-class _Fits:
-    """The phrasings that share a word with the query, grouped by entry (both in index order)."""
+class _Fits(NamedTuple):
+    """The phrasings that share a word with the query, in index order, and how well each entry fits."""
 
+    # A named tuple, as one is built for every ranking and costs less to build than a frozen dataclass.
     phrasings: _Ints
     scores: _Floats  # each phrasing's recall-leaning F-score of weighted overlap
-    starts: _Ints  # where each entry's phrasings begin
-    entries: _Ints
-    best: _Floats  # each entry's highest F-score
+    owners: _Ints  # the entry of each phrasing
+    best: _Floats  # every entry's highest F-score, 0 where no phrasing shares a word
 
 
 def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: int) -> tuple[Scored, ...]:
@@ -71,16 +70,10 @@ def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: in
     topics maps a topic the question points to (by a route or degree class it names) to how many topic
     bonuses its entries get.
     """
-    if not query.tokens:
+    read = _read(index, query, topics)
+    if read is None:
         return ()
-    weights = {t: index.weight(t) for t in query.tokens}
-    mass = sum(weights.values())
-    known = tuple((t, w) for t, w in weights.items() if w and t in index.weights)
-    if mass <= 0 or not known:
-        return ()
-    shortlist = _shortlist(
-        index, _Query(known, mass, topics), _keyword_hits(index, query), max(SHORTLIST, limit)
-    )
+    shortlist = _shortlist(index, read, _keyword_hits(index, query), max(SHORTLIST, limit))
     closest = _closest(index, query, [entry for _, entry, _ in shortlist])
     scored = [
         Scored(entry, round(min(1.0, max(0.0, lexical + FUZZY_WEIGHT * fuzzy)), 4), phrasing)
@@ -90,80 +83,82 @@ def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: in
     return tuple(scored[:limit])
 
 
+def _read(index: Index, query: Normalised, topics: Mapping[str, float]) -> _Query | None:
+    """The query's weighted words, or None when none of them is a telling word of the knowledge."""
+    known = index.weights
+    weights = {t: known[t] if t in known else index.weight(t) for t in query.tokens}
+    mass = sum(weights.values())
+    telling = tuple((t, w) for t, w in weights.items() if w and t in known)
+    if mass <= 0 or not telling:
+        return None
+    return _Query(telling, mass, topics)
+
+
 def _shortlist(
     index: Index, query: _Query, keywords: dict[int, float], depth: int
 ) -> list[tuple[float, int, int]]:
     """The depth entries with the highest word-overlap scores as (score, entry, phrasing), best first,
     level scores in entry order."""
-    fits = _fits(index, query)
+    count = len(index.phrasings)
+    sums = _sums(index, query.known)
+    fits = _fits(index, query, sums[:count])
     if fits is None:
         return []
-    lexical = _lexical(index, query, fits.entries, fits.best, keywords)
-    chosen = _top(lexical, depth)
-    phrasings = _best_phrasings(index, query, fits, chosen)
-    return [
-        (float(lexical[i]), int(fits.entries[i]), phrasing)
-        for i, phrasing in zip(chosen, phrasings, strict=True)
-    ]
+    # Every phrasing sharing a word has a positive F-score, so these are the entries sharing one.
+    entries = fits.best.nonzero()[0]
+    lexical = _lexical(index, query, fits.best, sums[count:], keywords)[entries]
+    order = (-lexical).argsort(kind="stable")[:depth]
+    chosen = entries[order]
+    found = _best_phrasings(index, query, fits, chosen)
+    return list(zip(lexical[order].tolist(), chosen.tolist(), found, strict=True))
 
 
-def _sums(postings: dict[str, _Ints], known: tuple[tuple[str, float], ...], size: int) -> _Floats:
-    """Per entry or phrasing, the summed weight of the query's words it holds.
+def _sums(index: Index, known: tuple[tuple[str, float], ...]) -> _Floats:
+    """Per phrasing and then per entry, the summed weight of the query's words it holds.
 
     bincount adds the weights one by one in the order asked, just as a running total would, so every sum
     rounds the same way whatever the number of holders.
     """
-    found = [(postings[t], w) for t, w in known if t in postings]
+    found = [index.postings[t] for t, _ in known if t in index.postings]
+    size = len(index.phrasings) + len(index.entries)
     if not found:
         return np.zeros(size)
-    holders = np.concatenate([held for held, _ in found])
-    weights = np.repeat([w for _, w in found], [len(held) for held, _ in found])
+    holders = np.concatenate([p.holders for p in found])
+    weights = np.concatenate([p.weights for p in found])
     return cast("_Floats", np.bincount(holders, weights=weights, minlength=size))
 
 
-def _fits(index: Index, query: _Query) -> _Fits | None:
-    """Every phrasing's F-score against the query, and each entry's best, or None when no phrasing shares
-    a word with it."""
-    shared = _sums(index.phrasing_postings, query.known, len(index.phrasings))
-    phrasings = np.flatnonzero(shared)
+def _fits(index: Index, query: _Query, shared: _Floats) -> _Fits | None:
+    """Every phrasing's F-score against the query, given the weight of the query's words each holds, and
+    each entry's best, or None when no phrasing shares a word with it."""
+    phrasings = shared.nonzero()[0]
     if not phrasings.size:
         return None
     overlap = shared[phrasings]
     scores = _f_score(overlap / index.phrasing_mass[phrasings], overlap / query.mass)
     owners = index.phrasing_entry[phrasings]
-    starts = np.concatenate(([0], np.flatnonzero(owners[1:] != owners[:-1]) + 1))
-    return _Fits(phrasings, scores, starts, owners[starts], np.maximum.reduceat(scores, starts))
+    best = np.zeros(len(index.entries))
+    np.maximum.at(best, owners, scores)
+    return _Fits(phrasings, scores, owners, best)
 
 
 def _lexical(
-    index: Index, query: _Query, entries: _Ints, overlap: _Floats, keywords: dict[int, float]
+    index: Index, query: _Query, overlap: _Floats, covered: _Floats, keywords: dict[int, float]
 ) -> _Floats:
-    """The word-overlap score of each entry, given its best overlap with one phrasing."""
-    covered = _sums(index.entry_postings, query.known, len(index.entries))[entries]
-    named = np.zeros(len(index.entries))
+    """The word-overlap score of every entry, given its best overlap with one phrasing and the weight of
+    the query's words it holds."""
+    lexical = PHRASING_WEIGHT * overlap + COVERAGE_WEIGHT * covered / query.mass
+    # Added in this order, the sums round as a running total would; adding no bonus is adding 0.0, which
+    # changes no score.
     for entry, weight in keywords.items():
-        named[entry] = weight
-    bonuses = np.zeros(len(index.topics))
-    for topic, count in query.topics.items():
-        if topic in index.topics:
-            bonuses[index.topics[topic]] = count
-    # Added in this order, and with nothing added as 0.0, the sums round as a running total would.
-    return (
-        PHRASING_WEIGHT * overlap
-        + COVERAGE_WEIGHT * covered / query.mass
-        + KEYWORD_WEIGHT * named[entries]
-        + TOPIC_BONUS * bonuses[index.entry_topic[entries]]
-    )
-
-
-def _top(values: _Floats, depth: int) -> _Ints:
-    """The positions of the depth highest values, highest first, level values in position order."""
-    if values.size > depth:
-        floor = np.partition(values, values.size - depth)[values.size - depth]
-        kept = np.flatnonzero(values >= floor)
-    else:
-        kept = np.arange(values.size)
-    return kept[np.argsort(-values[kept], kind="stable")][:depth]
+        lexical[entry] += KEYWORD_WEIGHT * weight
+    named = [(index.topics[t], count) for t, count in query.topics.items() if t in index.topics]
+    if named:
+        bonuses = np.zeros(len(index.topics))
+        for code, count in named:
+            bonuses[code] = count
+        lexical += TOPIC_BONUS * bonuses[index.entry_topic]
+    return lexical
 
 
 def _best_phrasings(index: Index, query: _Query, fits: _Fits, chosen: _Ints) -> list[int]:
@@ -172,15 +167,16 @@ def _best_phrasings(index: Index, query: _Query, fits: _Fits, chosen: _Ints) -> 
     Level phrasings go to the one that shared a word soonest, in the order the query's words were asked,
     and then to the earlier phrasing.
     """
-    ends = np.append(fits.starts[1:], fits.phrasings.size)
-    at_best = np.flatnonzero(fits.scores == np.repeat(fits.best, ends - fits.starts))
-    lows = np.searchsorted(at_best, fits.starts[chosen])
-    highs = np.searchsorted(at_best, ends[chosen])
-    found = []
-    for low, high in zip(lows.tolist(), highs.tolist(), strict=True):
-        level = fits.phrasings[at_best[low:high]].tolist()
-        found.append(level[0] if len(level) == 1 else _first_shared(index, query, level))
-    return found
+    at_best = (fits.scores == fits.best[fits.owners]).nonzero()[0]
+    # Phrasings are numbered entry by entry, so each entry's phrasings at their best lie together.
+    owners = fits.owners[at_best]
+    lows = owners.searchsorted(chosen, side="left").tolist()
+    highs = owners.searchsorted(chosen, side="right").tolist()
+    level = fits.phrasings[at_best].tolist()
+    return [
+        level[low] if high - low == 1 else _first_shared(index, query, level[low:high])
+        for low, high in zip(lows, highs, strict=True)
+    ]
 
 
 def _first_shared(index: Index, query: _Query, level: list[int]) -> int:
@@ -211,22 +207,25 @@ def _closest(index: Index, query: Normalised, entries: list[int]) -> list[float]
     length."""
     if not entries:
         return []
-    texts = list(chain.from_iterable(index.fuzzy_texts[e] for e in entries))
+    texts = [text for entry in entries for text in index.fuzzy_texts[entry]]
     asked = " ".join(sorted(query.tokens))
-    ratios = process.cdist([asked], texts, scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
-    phrasings = np.concatenate([index.entries[e].phrasings for e in entries])
-    discounted = ratios * _length_factors(len(query.tokens), index.max_size)[index.phrasing_size[phrasings]]
-    sizes = index.fuzzy_starts[1:][entries] - index.fuzzy_starts[entries]
-    starts = np.concatenate(([0], np.cumsum(sizes[:-1])))
-    return cast("list[float]", (np.maximum.reduceat(discounted, starts) / 100).tolist())
+    ratios = process.cdist([asked], texts, scorer=fuzz.token_set_ratio, dtype=np.float64)[0].tolist()
+    factors = _length_factors(len(query.tokens), index.max_size).__getitem__
+    closest = []
+    start = 0
+    # A handful of phrasings per entry: plain Python beats numpy's fixed cost per call here.
+    for entry in entries:
+        sizes = index.fuzzy_sizes[entry]
+        end = start + len(sizes)
+        closest.append(max(map(mul, ratios[start:end], map(factors, sizes))) / 100)
+        start = end
+    return closest
 
 
 @lru_cache(maxsize=256)
-def _length_factors(query: int, longest: int) -> _Floats:
+def _length_factors(query: int, longest: int) -> tuple[float, ...]:
     """The length discount for every phrasing size up to longest against a question of this many words."""
-    factors = np.array([_length_factor(query, size) for size in range(longest + 1)])
-    factors.setflags(write=False)
-    return factors
+    return tuple(_length_factor(query, size) for size in range(longest + 1))
 
 
 def _length_factor(query: int, phrasing: int) -> float:

@@ -139,3 +139,49 @@ def test_typo_search_within_reach_finds_what_a_search_of_every_word_finds(conten
         assert index.correct((slip,)) == ((found[0] if found else slip),)
         tried += 1
     assert tried > 200
+
+
+def test_the_postings_hold_exactly_the_phrasings_and_entries_using_each_telling_word(
+    content: Content,
+) -> None:
+    index = content.matcher.index
+    count = len(index.phrasings)
+    keyword_words: dict[int, set[str]] = {}
+    for keyword in (k for found in index.keywords.values() for k in found):
+        keyword_words.setdefault(keyword.entry, set()).update(keyword.tokens)
+    telling = {t for t, w in index.weights.items() if w}
+    assert set(index.postings) == telling
+    for token in sorted(telling)[::7]:
+        posting = index.postings[token]
+        holders = posting.holders.tolist()
+        phrasings = [p for p, phrasing in enumerate(index.phrasings) if token in phrasing.tokens]
+        entries = [
+            count + number
+            for number, entry in enumerate(index.entries)
+            if any(token in index.phrasings[p].tokens for p in entry.phrasings)
+            or token in keyword_words.get(number, set())
+        ]
+        assert holders == phrasings + entries
+        assert posting.weights.tolist() == [index.weights[token]] * len(holders)
+
+
+def test_the_fuzzy_step_gives_each_entry_its_closest_phrasing(content: Content) -> None:
+    matcher = content.matcher
+    index = matcher.index
+    rng = random.Random(7)
+    for question in _dev_questions()[:60]:
+        query = matcher.prepare(question)
+        if not query.tokens:
+            continue
+        entries = rng.sample(range(len(index.entries)), 6)
+        asked = " ".join(query.tokens)
+        expected = [
+            max(
+                fuzz.token_set_ratio(asked, index.phrasings[p].text)
+                * scoring._length_factor(len(query.tokens), index.phrasings[p].size)
+                for p in index.entries[entry].phrasings
+            )
+            / 100
+            for entry in entries
+        ]
+        assert scoring._closest(index, query, entries) == expected
