@@ -52,6 +52,8 @@ class RecentRows(Generic[Key, Value]):
             return
         if read_at_change is None:
             self.changes += 1
+        if not self._capacity:
+            return  # a store that keeps nothing in memory
         self._rows[key] = (self._clock(), row)
         self._rows.move_to_end(key)
         while len(self._rows) > self._capacity:

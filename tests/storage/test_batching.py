@@ -34,6 +34,18 @@ def writer(disk: Disk) -> GroupWriter[str]:
     return GroupWriter(disk.write, lambda error: not isinstance(error, OSError))
 
 
+async def crowd(group: GroupWriter[str], disk: Disk, *others: str) -> list[BaseException | None]:
+    """Saves "first" on a held disk, queues the others behind it, lets the disk go; returns each outcome."""
+    disk.hold.clear()
+    first = asyncio.create_task(group.save("first"))
+    await asyncio.sleep(0)
+    queued = [asyncio.create_task(group.save(name)) for name in others]
+    await asyncio.sleep(0)
+    assert not any(task.done() for task in [first, *queued]), "nobody returns before the disk has written"
+    disk.hold.set()
+    return await asyncio.gather(first, *queued, return_exceptions=True)
+
+
 async def test_a_quiet_writer_writes_each_item_at_once_by_itself() -> None:
     disk = Disk()
     group = writer(disk)
@@ -44,28 +56,13 @@ async def test_a_quiet_writer_writes_each_item_at_once_by_itself() -> None:
 
 async def test_items_arriving_during_a_write_share_the_next_one_in_order() -> None:
     disk = Disk()
-    group = writer(disk)
-    disk.hold.clear()
-    first = asyncio.create_task(group.save("first"))
-    await asyncio.sleep(0)
-    others = [asyncio.create_task(group.save(name)) for name in ("b", "c", "d")]
-    await asyncio.sleep(0)
-    assert not any(task.done() for task in [first, *others])
-    disk.hold.set()
-    await asyncio.gather(first, *others)
+    assert await crowd(writer(disk), disk, "b", "c", "d") == [None] * 4
     assert disk.batches == [["first"], ["b", "c", "d"]]
 
 
 async def test_a_bad_item_fails_only_its_own_caller() -> None:
     disk = Disk(refuse=frozenset({"c"}))
-    group = writer(disk)
-    disk.hold.clear()
-    first = asyncio.create_task(group.save("first"))
-    await asyncio.sleep(0)
-    others = [asyncio.create_task(group.save(name)) for name in ("b", "c", "d")]
-    await asyncio.sleep(0)
-    disk.hold.set()
-    results = await asyncio.gather(first, *others, return_exceptions=True)
+    results = await crowd(writer(disk), disk, "b", "c", "d")
     assert [type(r).__name__ for r in results] == ["NoneType", "NoneType", "ValueError", "NoneType"]
     assert disk.batches == [["first"], ["b"], ["d"]]
 
@@ -81,13 +78,7 @@ async def test_a_failing_disk_fails_the_whole_batch_without_retrying_each() -> N
         await real_write(items)
 
     group: GroupWriter[str] = GroupWriter(counted, lambda error: not isinstance(error, OSError))
-    disk.hold.clear()
-    first = asyncio.create_task(group.save("first"))
-    await asyncio.sleep(0)
-    others = [asyncio.create_task(group.save(name)) for name in ("b", "c", "d")]
-    await asyncio.sleep(0)
-    disk.hold.set()
-    results = await asyncio.gather(first, *others, return_exceptions=True)
+    results = await crowd(group, disk, "b", "c", "d")
     assert all(isinstance(r, OSError) for r in results)
     assert calls == 2
 
