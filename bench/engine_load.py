@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.latency import Spread, spread
 from bench.seeding import SEEDED_CHANNEL, seed_sessions, seeded_user
 from bench.workload import misspell
-from bot.app import build_journeys
+from bot.app import build_journeys, conversation_store
 from bot.config import Config
 from bot.core.clock import FixedClock
 from bot.core.content import Content, ContentHolder
@@ -142,7 +142,7 @@ async def engine_benchmark(
     turns: int,
 ) -> EngineReport:
     """Seeds a SQLite store in folder, then measures the engine at each number of simultaneous people."""
-    store = SqliteStore(folder / "bench.sqlite3", remember_sessions=True)  # as the running bot opens it
+    store = conversation_store(folder / "bench.sqlite3")
     await store.open()
     try:
         seed_seconds = await seed_sessions(store, sessions, BENCH_DATE)

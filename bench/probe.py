@@ -21,9 +21,9 @@ def probe(turns: int) -> dict[str, float]:
     started = time.perf_counter()
     from bench.engine_load import build_engine, run_level
     from bench.workload import load_questions
+    from bot.app import conversation_store
     from bot.config import load_config
     from bot.core.content import load_content
-    from bot.storage.sqlite import SqliteStore
 
     imported = time.perf_counter()
     config = load_config(ROOT / "config.yaml", environ={})
@@ -31,7 +31,7 @@ def probe(turns: int) -> dict[str, float]:
     loaded = time.perf_counter()
 
     async def talk(folder: Path) -> None:
-        store = SqliteStore(folder / "probe.sqlite3")
+        store = conversation_store(folder / "probe.sqlite3")
         await store.open()
         try:
             engine = build_engine(config, content, store)

@@ -46,14 +46,19 @@ class App:
     engine: Engine
 
 
+def conversation_store(path: Path) -> SqliteStore:
+    """Returns the SQLite store as the process serving conversations opens it."""
+    # That process is the only writer of its people's sessions, so it may keep recent ones in memory.
+    return SqliteStore(path, remember_sessions=True)
+
+
 @asynccontextmanager
 async def open_app(
     config: Config, database: Path | None = None, store: Store | None = None, clock: Clock | None = None
 ) -> AsyncIterator[App]:
     """Loads the knowledge, opens the store and yields a ready App; closes the store on exit."""
     content = ContentHolder(config, load_content(config))
-    # This process serves the conversations, so it may keep its people's sessions in memory.
-    store = store or SqliteStore(database or config.database, remember_sessions=True)
+    store = store or conversation_store(database or config.database)
     await store.open()
     try:
         engine = Engine(config, content, store, build_journeys(), clock or SystemClock())

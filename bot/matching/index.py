@@ -79,7 +79,6 @@ class Index:
     def __init__(self, knowledge: Knowledge, normaliser: Normaliser) -> None:
         answers = [knowledge.answers[key] for key in sorted(knowledge.answers)]
         self.normaliser = normaliser
-        self.entries: tuple[IndexedEntry, ...] = ()
         raw: list[tuple[int, str, tuple[str, ...]]] = []
         entries: list[IndexedEntry] = []
         for number, answer in enumerate(answers):
@@ -90,7 +89,7 @@ class Index:
             entries.append(
                 IndexedEntry(answer.id, answer.topic, answer.question, tuple(range(start, len(raw))))
             )
-        self.entries = tuple(entries)
+        self.entries: tuple[IndexedEntry, ...] = tuple(entries)
         keywords = [(n, normaliser.normalise(k).tokens) for n, a in enumerate(answers) for k in a.keywords]
         vocabularies = _vocabularies(len(answers), raw, keywords)
         self.weights = _weights(vocabularies, _name_words(knowledge, normaliser))

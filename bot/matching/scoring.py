@@ -85,10 +85,9 @@ def rank(index: Index, query: Normalised, topics: Mapping[str, float], limit: in
 
 def _read(index: Index, query: Normalised, topics: Mapping[str, float]) -> _Query | None:
     """The query's weighted words, or None when none of them is a telling word of the knowledge."""
-    known = index.weights
-    weights = {t: known[t] if t in known else index.weight(t) for t in query.tokens}
+    weights = {t: index.weight(t) for t in query.tokens}
     mass = sum(weights.values())
-    telling = tuple((t, w) for t, w in weights.items() if w and t in known)
+    telling = tuple((t, w) for t, w in weights.items() if w and t in index.weights)
     if mass <= 0 or not telling:
         return None
     return _Query(telling, mass, topics)
