@@ -15,6 +15,7 @@ from bot.knowledge.values import render
 from bot.matching.decide import Match
 from bot.storage.base import FeedbackRecord
 from handlers.answers import structured_answer
+from handlers.smalltalk import small_talk_kind, small_talk_reply
 from handlers.start import main_menu
 
 MAX_LABEL = 60
@@ -33,7 +34,9 @@ class AskJourney:
         return await self.on_text(ctx, args, session)
 
     async def on_button(self, ctx: Context, action: str, session: Session) -> Outcome:
-        """Shows a chosen answer, or records a thumbs up or down."""
+        """Shows a chosen answer, records a thumbs up or down, or gives the way to a person."""
+        if action == "person":
+            return Outcome((await small_talk_reply(ctx, "person", ""),), session)
         kind, _, entry_id = action.partition(":")
         entry = ctx.content.knowledge.answers.get(entry_id)
         if entry is None:
@@ -46,7 +49,10 @@ class AskJourney:
         return _stale(ctx, session)
 
     async def on_text(self, ctx: Context, text: str, session: Session) -> Outcome:
-        """Answers a typed question."""
+        """Answers small talk kindly, and a typed question from the knowledge."""
+        kind = small_talk_kind(ctx, text)
+        if kind is not None:
+            return Outcome((await small_talk_reply(ctx, kind, text),), session)
         return answer_text(ctx, text, session)
 
 

@@ -23,6 +23,7 @@ from bot.shortlist.money import start_year
 from bot.shortlist.profile import DEGREES, MODES, STARTS, Profile
 from handlers.ask import answer_text
 from handlers.shortlist import show_shortlist
+from handlers.smalltalk import small_talk_kind, small_talk_reply
 
 __all__ = ["PreferencesJourney", "Step"]
 
@@ -31,6 +32,8 @@ MAX_PLACES = 6  # more look-alike places than this would not fit as buttons
 MAX_SUGGESTIONS = 4
 SUGGEST_SCORE = 75  # how close (0 to 100) a typed word must be to a subject name to be offered
 MIN_QUESTION_WORDS = 3
+# Small talk that is never an answer here; "no thanks" or "ok" may be one, so those are read as answers.
+ASIDES = ("person", "bot", "complaint", "capabilities")
 _NUMBER = re.compile(r"(?<![\d.])-?\d+(?:\.\d+)?")
 
 
@@ -132,6 +135,11 @@ class PreferencesJourney:
         typed = _typed_control(ctx, text)
         if typed is not None:
             return await self.on_button(ctx, f"{typed}:{step}", session)
+        aside = small_talk_kind(ctx, text, ASIDES)
+        if aside is not None:
+            said = await small_talk_reply(ctx, aside, text)
+            asked = _ask(ctx, session, "preferences.back_to_questions")
+            return Outcome((said, *asked.replies), asked.session)
         if _looks_like_question(ctx, text):
             found = _answerable(ctx, text)
             if found is not None:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
 from bot.core.content import ContentHolder
+from bot.core.handoff import Handoff, NoHandoff
 from bot.core.journey import Context, Journey, Outcome
 from bot.core.routing import clean_text, parse_command, parse_payload
 from bot.core.session import Session
@@ -55,11 +56,13 @@ class Engine:
         store: Store,
         journeys: Iterable[Journey],
         clock: Clock | None = None,
+        handoff: Handoff | None = None,
     ) -> None:
         self.config = config
         self.content = content
         self.store = store
         self.clock = clock or SystemClock()
+        self.handoff = handoff or NoHandoff()
         self.journeys = {journey.name: journey for journey in journeys}
         self._commands = {cmd: j for j in self.journeys.values() for cmd in j.commands}
         self._journey_names = frozenset(self.journeys)
@@ -126,6 +129,7 @@ class Engine:
             is_admin=self.config.admins.is_admin(turn.channel, turn.user_id),
             journeys=self._journey_names,
             reload_content=self.content.reload,
+            handoff=self.handoff,
         )
 
     def _prepare_session(self, session: Session | None, turn: Turn) -> Session:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Config
 from bot.core.clock import Clock
+from bot.core.handoff import Handoff, NoHandoff
 from bot.core.session import Session
 from bot.core.types import Button, Reply, Status
 from bot.knowledge.values import message
@@ -41,6 +42,7 @@ class Context:
     is_admin: bool
     journeys: frozenset[str] = frozenset()
     reload_content: Callable[[], Awaitable[str]] | None = field(default=None)
+    handoff: Handoff = field(default_factory=NoHandoff)
 
     def say(self, key: str, **params: object) -> str:
         """Renders a fixed sentence from the messages files."""
