@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -15,16 +13,13 @@ from typing import Any
 from bot.knowledge.model import Knowledge, Provider
 from bot.knowledge.values import render
 from bot.referrals.model import Referral
+from bot.spreadsheet import write_rows
 
 __all__ = ["MESSAGE_ID_DOMAIN", "Digest", "build_digest", "format_local_time"]
 
 # The right-hand side of every digest's Message-ID: fixed, so a re-sent digest carries the same header.
 MESSAGE_ID_DOMAIN = "digest.careers-bot.invalid"
 
-# A spreadsheet treats a cell starting with one of these as a formula; names are typed by the public.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Phone numbers and Telegram handles start that way too, but cannot hold a formula.
-_HARMLESS = re.compile(r"[+\-]?[\d ()\-]*|@\w+")
 _CONTACT_LABELS = ("label_name", "label_email", "label_phone", "label_telegram")
 _CONSENT_LABELS = ("label_consented", "label_consent_version", "label_campaign", "label_reference")
 
@@ -297,8 +292,7 @@ def _csv(words: _Words, referrals: Sequence[Referral], people: Sequence[_Person]
     header = [words.say(key) for key in (*_CONTACT_LABELS, *_CONSENT_LABELS)]
     header[len(_CONTACT_LABELS) : len(_CONTACT_LABELS)] = preference_labels
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
+    rows: list[list[str]] = [header]
     for referral, person in zip(referrals, people, strict=True):
         stated = dict(person.preferences)
         # A machine-readable time here, so the column sorts and imports cleanly.
@@ -307,12 +301,7 @@ def _csv(words: _Words, referrals: Sequence[Referral], people: Sequence[_Person]
         row = [referral.name, referral.email or "", referral.phone or "", f"@{handle}" if handle else ""]
         row += [stated.get(label, "") for label in preference_labels]
         row += [consented, *(value for _label, value in person.consent[1:])]
-        writer.writerow([_safe_cell(cell) for cell in row])
+        rows.append(row)
+    write_rows(buffer, rows)
     # A byte-order mark makes spreadsheet programs read the file as UTF-8.
     return buffer.getvalue().encode("utf-8-sig")
-
-
-def _safe_cell(cell: str) -> str:
-    if cell.startswith(_FORMULA_START) and not _HARMLESS.fullmatch(cell):
-        return "'" + cell
-    return cell

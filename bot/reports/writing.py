@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -15,8 +14,8 @@ from bot.reports.charts import funnel_chart, weekly_chart
 from bot.reports.funnel import STAGES, FunnelRow
 from bot.reports.providers import ProviderCount
 from bot.reports.quality import TopicQuality
+from bot.spreadsheet import Cell, write_rows
 
-Cell = str | int | float
 Row = tuple[Cell, ...]
 OUTCOMES = ("questions", "answered", "suggested", "no_match", "out_of_scope")
 
@@ -94,7 +93,7 @@ def _provider(count: ProviderCount, names: Mapping[str, str], with_id: bool) -> 
 
 def _csv(path: Path, rows: Iterable[Row]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as out:
-        csv.writer(out).writerows(rows)
+        write_rows(out, rows)
     return path
 
 

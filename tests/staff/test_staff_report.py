@@ -162,3 +162,32 @@ async def test_providers_count_referrals_by_status(
     assert set(rows) == {first, second}
     assert (rows[first]["referrals"], rows[first]["pending"], rows[first]["withdrawn"]) == ("2", "2", "0")
     assert (rows[second]["referrals"], rows[second]["pending"], rows[second]["withdrawn"]) == ("1", "0", "1")
+
+
+async def test_questions_that_look_like_formulas_stay_text_in_the_csv_files(
+    config: Config, content: Content, tmp_path: Path
+) -> None:
+    formulas = ('=HYPERLINK("http://bad.test","click")', "@SUM(A1:A9)", "+cmd|' /C calc'!A0", "-2+3*cmd")
+    store = SqliteStore(tmp_path / "bot.sqlite3")
+    await store.open()
+    engine = Engine(config, ContentHolder(config, content), store, staff_journeys(), FixedClock(WEEK_45))
+    await play(engine, [Visit("zed", "radio", WEEK_45, formulas)])
+    await store.close()
+    out = tmp_path / "report"
+    clock = FixedClock(datetime(2026, 11, 23, tzinfo=UTC))
+    await make_report(config, content.knowledge, SqliteStore(tmp_path / "bot.sqlite3"), None, out, clock)
+    examples = {row["example"] for row in read_csv(out / "unanswered.csv")}
+    assert examples, "the formulas were unanswered questions"
+    for example in examples:
+        assert example.startswith("'") and example[1:] in formulas, example
+
+
+def test_every_csv_file_is_written_through_the_formula_guard() -> None:
+    root = Path(__file__).parents[2]
+    writers = [
+        path.relative_to(root).as_posix()
+        for folder in ("bot", "handlers")
+        for path in (root / folder).rglob("*.py")
+        if any(word in path.read_text(encoding="utf-8") for word in ("csv.writer", "DictWriter"))
+    ]
+    assert writers == ["bot/spreadsheet.py"]
