@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import yaml
@@ -14,6 +15,7 @@ from bot.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+ADMIN_SUFFIX = "_ids"
 
 T = TypeVar("T")
 
@@ -92,15 +94,14 @@ class TelegramConfig:
 
 @dataclass(frozen=True, slots=True)
 class AdminConfig:
-    """Who may use the staff commands."""
+    """Who may use the staff commands: user ids by channel, as admins.<channel>_ids lists them."""
 
-    telegram_ids: frozenset[str]
-    terminal_ids: frozenset[str]
+    ids: Mapping[str, frozenset[str]]
 
     def is_admin(self, channel: str, user_id: str) -> bool:
-        """Tells whether this person may use staff commands."""
-        ids = self.telegram_ids if channel == "telegram" else self.terminal_ids
-        return user_id in ids
+        """Tells whether this person may use staff commands; a channel with no list has no admins."""
+        # Ids are only unique within a channel: "staff" in the terminal may be anyone on the web.
+        return user_id in self.ids.get(channel, frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,14 @@ class _Section:
         self._data: Mapping[str, Any] = data
         self._prefix = prefix
         self._used: set[str] = set()
+
+    def names(self) -> list[str]:
+        """Returns the names of the settings in this mapping, as written."""
+        return [str(name) for name in self._data]
+
+    def key(self, name: str) -> str:
+        """Returns a setting's full dotted name, for messages."""
+        return self._key(name)
 
     def _key(self, name: str) -> str:
         return f"{self._prefix}.{name}" if self._prefix else name
@@ -270,10 +279,7 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
             ),
             token=env.get("TELEGRAM_BOT_TOKEN") or None,
         ),
-        admins=AdminConfig(
-            telegram_ids=frozenset(admins.strings("telegram_ids")),
-            terminal_ids=frozenset(admins.strings("terminal_ids")),
-        ),
+        admins=_admins(admins),
         reload=ReloadConfig(
             watch=reload.get("watch", bool),
             poll_seconds=reload.get("poll_seconds", float, _positive, "must be above 0"),
@@ -286,6 +292,16 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
             "setting 'matching.suggest_threshold' must not be above 'matching.answer_threshold'"
         )
     return config
+
+
+def _admins(section: _Section) -> AdminConfig:
+    ids: dict[str, frozenset[str]] = {}
+    for name in section.names():
+        channel = name.removesuffix(ADMIN_SUFFIX)
+        if not name.endswith(ADMIN_SUFFIX) or not channel:
+            raise ConfigError(f"setting {section.key(name)!r} must be named <channel>{ADMIN_SUFFIX}")
+        ids[channel] = frozenset(section.strings(name))
+    return AdminConfig(MappingProxyType(ids))
 
 
 def _timezone(name: str) -> str:

@@ -58,6 +58,7 @@ def test_secrets_come_from_the_environment() -> None:
         ({"timezone": "Mars/Olympus"}, None, "timezone"),
         ({"shortlist.max_providrs": 3}, None, "shortlist.max_providrs"),
         ({"admins.telegram_ids": "12345"}, None, "admins.telegram_ids"),
+        ({"admins.staff": ["12345"]}, None, "admins.staff"),
         (None, "privacy.retention_days", "privacy.retention_days"),
         (None, "matching", "matching"),
     ],
@@ -67,6 +68,14 @@ def test_a_bad_setting_is_named(
 ) -> None:
     with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
         load_config(_write(tmp_path, change, drop), environ={})
+
+
+def test_admin_ids_belong_to_one_channel_each(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"admins.terminal_ids": ["staff"], "admins.web_ids": ["w-7"]})
+    admins = load_config(path, environ={}).admins
+    assert admins.is_admin("terminal", "staff") and admins.is_admin("web", "w-7")
+    assert not admins.is_admin("web", "staff") and not admins.is_admin("terminal", "w-7")
+    assert not admins.is_admin("telegram", "staff") and not admins.is_admin("signal", "staff")
 
 
 def test_thresholds_must_be_in_order(tmp_path: Path) -> None:

@@ -20,7 +20,9 @@ STAFF_COMMANDS = ["/reload", "/stats", "/unanswered"]
 
 @pytest.mark.parametrize("command", STAFF_COMMANDS)
 @pytest.mark.parametrize(
-    ("channel", "user"), [("test", "tester"), ("terminal", "visitor"), ("telegram", "staff")]
+    ("channel", "user"),
+    # "staff" is a terminal admin; the same id on any other channel is someone else.
+    [("test", "tester"), ("terminal", "visitor"), ("telegram", "staff"), ("web", "staff"), ("test", "staff")],
 )
 async def test_anyone_else_gets_the_menu_and_the_attempt_is_logged(
     engine: Engine, channel: str, user: str, command: str, caplog: pytest.LogCaptureFixture
