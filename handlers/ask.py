@@ -19,6 +19,8 @@ from handlers.smalltalk import small_talk_kind, small_talk_reply
 from handlers.start import main_menu
 
 MAX_LABEL = 60
+# How many answers shown lately still take a thumbs up or down: enough for a person scrolling back.
+RATEABLE = 10
 # A short message opening like this continues the last question ("and for history?", "what about maths").
 FOLLOW_ON = re.compile(r"^\W*(?:and|also|what about|how about|same for|for|ok and|what for)\b", re.IGNORECASE)
 
@@ -43,7 +45,7 @@ class AskJourney:
             return _stale(ctx, session)
         if kind == "e":
             reply = _answer_reply(ctx, entry, None, session, Status.ANSWERED)
-            return Outcome((reply,), session.with_data(last_entry=entry.id))
+            return Outcome((reply,), _shown(session, entry.id))
         if kind in ("up", "dn"):
             return await _feedback(ctx, entry, kind == "up", session)
         return _stale(ctx, session)
@@ -83,7 +85,18 @@ def answer_text(ctx: Context, text: str, session: Session, found: Match | None =
 
 def _answered(ctx: Context, entry: AnswerEntry, found: Match, session: Session) -> Outcome:
     reply = _answer_reply(ctx, entry, found, session, Status.ANSWERED)
-    return Outcome((reply,), session.with_data(last_entry=entry.id))
+    return Outcome((reply,), _shown(session, entry.id))
+
+
+def _shown(session: Session, entry_id: str) -> Session:
+    """Notes an answer shown with thumbs buttons, so that showing takes one rating."""
+    rateable = [*_rateable(session), entry_id][-RATEABLE:]
+    return session.with_data(last_entry=entry_id, rateable=rateable)
+
+
+def _rateable(session: Session) -> list[str]:
+    found = session.data.get("rateable")
+    return [item for item in found if isinstance(item, str)] if isinstance(found, list) else []
 
 
 def _follow_on(ctx: Context, found: Match, session: Session) -> AnswerEntry | None:
@@ -196,6 +209,11 @@ def _out_of_scope(ctx: Context, found: Match, entry: AnswerEntry | None) -> Repl
 
 
 async def _feedback(ctx: Context, entry: AnswerEntry, helpful: bool, session: Session) -> Outcome:
+    rateable = _rateable(session)
+    if entry.id not in rateable:  # never shown, or already rated: a forged or repeated press counts nothing
+        return _stale(ctx, session)
+    rateable.remove(entry.id)
+    session = session.with_data(rateable=rateable)
     at: datetime = ctx.clock.now()
     await ctx.store.add_feedback(
         FeedbackRecord(channel=ctx.channel, user_id=ctx.user_id, entry=entry.id, helpful=helpful, at=at)
