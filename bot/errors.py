@@ -5,6 +5,7 @@ BotError
  +-- KnowledgeError       knowledge files that do not load; carries every problem
  +-- StorageError         the database failed (locked, corrupt, unreachable)
  |    +-- AlreadyClaimed   referrals another digest run has already taken
+ |    +-- AlreadyAccepted  an update whose turn is already stored (a redelivery)
  +-- DeliveryError        a message or digest could not be sent (SMTP, Telegram)
  +-- InputError           something a person typed that cannot be used as given
 """
@@ -59,6 +60,10 @@ class StorageError(BotError):
 
 class AlreadyClaimed(StorageError):
     """Some referrals of a new digest are no longer pending or are in another unfinished digest."""
+
+
+class AlreadyAccepted(StorageError):
+    """The update was accepted before: its turn and replies are stored, so it is not handled again."""
 
 
 class DeliveryError(BotError):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.core.session import Session
+from bot.core.types import Reply
 from bot.referrals.model import Referral
 
 
@@ -64,6 +66,36 @@ class ErasureReport:
     already_sent_to: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply to be delivered: whose it is, where the channel sends it, and when it was made."""
+
+    channel: str
+    user_id: str
+    address: str  # where the channel delivers it, e.g. a Telegram chat id
+    reply: Reply
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A reply in the outbox, with its place in the queue and how many of its parts have gone."""
+
+    id: int  # increases with every message queued, so it orders each address's messages
+    outgoing: Outgoing
+    parts_done: int
+
+
+class DeliveryOutcome(StrEnum):
+    """How an outbox message left the queue."""
+
+    SENT = "sent"
+    EXPIRED = "expired"  # still undelivered past the configured age: not sent late
+    REFUSED = "refused"  # the channel refused it for good (a Telegram 400)
+    BLOCKED = "blocked"  # the person can no longer be messaged (a Telegram 403)
+    UNKNOWN = "unknown"  # a send went out but no answer came: it may have arrived, so it is not repeated
+
+
 class Store(Protocol):
     """Persistence for the core; every method is safe to call from many tasks at once.
 
@@ -86,8 +118,51 @@ class Store(Protocol):
     async def log_turn(self, record: TurnRecord) -> None:
         """Appends one turn to the turn log."""
 
-    async def save_turn(self, session: Session, record: TurnRecord) -> None:
-        """Saves the session and logs the turn together: both are kept, or neither."""
+    async def save_turn(
+        self,
+        session: Session,
+        record: TurnRecord,
+        *,
+        update_id: str | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> None:
+        """Saves the session, logs the turn, accepts the update id and queues the replies: all, or none.
+
+        Raises AlreadyAccepted, keeping nothing, when the update id was accepted before on this channel.
+        """
+
+    async def accept_update(
+        self, channel: str, update_id: str, at: datetime, outbox: Sequence[Outgoing] = ()
+    ) -> bool:
+        """Accepts an update that needs no turn, with its replies; False if it was accepted before."""
+
+    async def is_accepted(self, channel: str, update_id: str) -> bool:
+        """Tells whether this update id was accepted on this channel (its replies are then in the outbox)."""
+
+    async def enqueue(self, outbox: Sequence[Outgoing]) -> None:
+        """Queues replies that answer no update (for example, an apology for one that could not be sent)."""
+
+    async def claim_outbox(
+        self, channel: str, worker: str, now: datetime, lease: timedelta, limit: int = 500
+    ) -> Sequence[OutboxMessage]:
+        """Claims for this worker pending messages nobody holds, oldest first, and extends its other claims.
+
+        An address whose messages another worker holds (until its lease ends) is skipped whole, so each
+        address is served by one worker at a time and keeps its order. Messages already held by this
+        worker are not returned again.
+        """
+
+    async def release_outbox(self, channel: str, worker: str) -> None:
+        """Lets go of this worker's claims, so its pending messages are claimed again (as on start)."""
+
+    async def record_progress(self, message_id: int, parts_done: int) -> None:
+        """Records how many parts of a pending message the channel has delivered."""
+
+    async def finish_outbox(self, message_id: int, outcome: DeliveryOutcome, at: datetime) -> None:
+        """Takes a message out of the queue with its outcome; its text is not kept afterwards."""
+
+    async def outbox_counts(self, channel: str) -> Mapping[str, int]:
+        """Counts the channel's outbox messages by state: pending, or a DeliveryOutcome value."""
 
     async def turns_between(self, start: datetime, end: datetime) -> Sequence[TurnRecord]:
         """Returns logged turns with start <= at < end, oldest first."""

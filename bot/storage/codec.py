@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import fields, replace
 from datetime import UTC, datetime
@@ -9,8 +10,9 @@ from enum import Enum
 from typing import Any
 
 from bot.core.session import Session
+from bot.core.types import Attachment, Button, Reply, Status
 from bot.referrals.model import Referral, ReferralStatus
-from bot.storage.base import DigestRecord, FeedbackRecord, TurnRecord
+from bot.storage.base import DigestRecord, FeedbackRecord, Outgoing, TurnRecord
 
 
 def utc(at: datetime) -> datetime:
@@ -115,3 +117,47 @@ def _plain_value(value: Any) -> Any:
     if isinstance(value, dict | list):
         return json_copy(value)
     return value
+
+
+def reply_value(reply: Reply) -> dict[str, Any]:
+    """Returns a reply as JSON-safe data for the outbox (an attachment's bytes as base64)."""
+    value: dict[str, Any] = {
+        "text": reply.text,
+        "status": str(reply.status),
+        "buttons": [[b.label, b.payload] for b in reply.buttons],
+        "entry": reply.entry,
+        "topic": reply.topic,
+        "score": reply.score,
+        "numbered": reply.numbered,
+    }
+    if reply.attachment is not None:
+        file = reply.attachment
+        content = base64.b64encode(file.content).decode("ascii")
+        value["attachment"] = {"filename": file.filename, "mime_type": file.mime_type, "content": content}
+    return value
+
+
+def reply_from_value(value: dict[str, Any]) -> Reply:
+    """Returns the reply that reply_value wrote."""
+    file = value.get("attachment")
+    attachment = (
+        None
+        if file is None
+        else Attachment(file["filename"], base64.b64decode(file["content"]), file["mime_type"])
+    )
+    return Reply(
+        text=value["text"],
+        status=Status(value["status"]),
+        buttons=tuple(Button(label, payload) for label, payload in value["buttons"]),
+        entry=value["entry"],
+        topic=value["topic"],
+        score=value["score"],
+        attachment=attachment,
+        numbered=value["numbered"],
+    )
+
+
+def normal_outgoing(outgoing: Outgoing) -> Outgoing:
+    """Returns the outgoing reply as any backend gives it back."""
+    reply = reply_from_value(json_copy(reply_value(outgoing.reply)))
+    return replace(outgoing, reply=reply, created_at=utc(outgoing.created_at))

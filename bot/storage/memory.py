@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
-from datetime import datetime
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.core.session import Session
-from bot.errors import AlreadyClaimed, StorageError
+from bot.errors import AlreadyAccepted, AlreadyClaimed, StorageError
 from bot.referrals.model import Referral, ReferralStatus
-from bot.storage.base import DigestRecord, ErasureReport, FeedbackRecord, TurnRecord
+from bot.storage.base import (
+    DeliveryOutcome,
+    DigestRecord,
+    ErasureReport,
+    FeedbackRecord,
+    OutboxMessage,
+    Outgoing,
+    TurnRecord,
+)
 from bot.storage.codec import (
     normal_digest,
     normal_feedback,
+    normal_outgoing,
     normal_referral,
     normal_session,
     normal_turn,
@@ -24,6 +35,19 @@ from bot.storage.codec import (
 __all__ = ["MemoryStore"]
 
 _Record = TypeVar("_Record")
+PENDING = "pending"
+
+
+@dataclass
+class _Queued:
+    """One outbox row: the message, its state and who holds it until when."""
+
+    outgoing: Outgoing
+    parts_done: int = 0
+    state: str = PENDING
+    worker: str | None = None
+    until: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class MemoryStore:
@@ -42,6 +66,9 @@ class MemoryStore:
         self._referrals: dict[str, Referral] = {}
         self._digests: dict[str, DigestRecord] = {}
         self._feedback: list[FeedbackRecord] = []
+        self._inbox: dict[tuple[str, str], datetime] = {}
+        self._outbox: dict[int, _Queued] = {}
+        self._outbox_ids = itertools.count(1)
 
     async def open(self) -> None:
         """Makes the store usable; data kept before a close is still there."""
@@ -67,11 +94,104 @@ class MemoryStore:
         self._check_open()
         self._turns.append(normal_turn(record))
 
-    async def save_turn(self, session: Session, record: TurnRecord) -> None:
-        """Saves the session and logs the turn together: both are kept, or neither."""
+    async def save_turn(
+        self,
+        session: Session,
+        record: TurnRecord,
+        *,
+        update_id: str | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> None:
+        """Saves the session, logs the turn, accepts the update id and queues the replies: all, or none."""
         self._check_open()
+        if update_id is not None and (session.channel, update_id) in self._inbox:
+            raise AlreadyAccepted(f"Update {update_id} on {session.channel} was accepted before")
+        queued = [normal_outgoing(o) for o in outbox]  # normalised first, so a bad one keeps nothing
         await self.save_session(session)
         await self.log_turn(record)
+        if update_id is not None:
+            self._inbox[(session.channel, update_id)] = utc(record.at)
+        self._queue(queued)
+
+    async def accept_update(
+        self, channel: str, update_id: str, at: datetime, outbox: Sequence[Outgoing] = ()
+    ) -> bool:
+        """Accepts an update that needs no turn, with its replies; False if it was accepted before."""
+        self._check_open()
+        if (channel, update_id) in self._inbox:
+            return False
+        queued = [normal_outgoing(o) for o in outbox]
+        self._inbox[(channel, update_id)] = utc(at)
+        self._queue(queued)
+        return True
+
+    async def is_accepted(self, channel: str, update_id: str) -> bool:
+        """Tells whether this update id was accepted on this channel."""
+        self._check_open()
+        return (channel, update_id) in self._inbox
+
+    async def enqueue(self, outbox: Sequence[Outgoing]) -> None:
+        """Queues replies that answer no update."""
+        self._check_open()
+        self._queue([normal_outgoing(o) for o in outbox])
+
+    async def claim_outbox(
+        self, channel: str, worker: str, now: datetime, lease: timedelta, limit: int = 500
+    ) -> Sequence[OutboxMessage]:
+        """Claims pending messages nobody holds, oldest first, and extends this worker's other claims."""
+        self._check_open()
+        now = utc(now)
+        pending = [
+            (i, q) for i, q in self._outbox.items() if q.state == PENDING and q.outgoing.channel == channel
+        ]
+        held_elsewhere = {
+            q.outgoing.address
+            for _, q in pending
+            if q.worker not in (None, worker) and q.until is not None and q.until > now
+        }
+        claimed: list[OutboxMessage] = []
+        for message_id, queued in pending:
+            if queued.worker == worker:
+                queued.until = now + lease
+            elif queued.outgoing.address not in held_elsewhere and len(claimed) < limit:
+                queued.worker, queued.until = worker, now + lease
+                claimed.append(OutboxMessage(message_id, normal_outgoing(queued.outgoing), queued.parts_done))
+        return claimed
+
+    async def release_outbox(self, channel: str, worker: str) -> None:
+        """Lets go of this worker's claims, so its pending messages are claimed again."""
+        self._check_open()
+        for queued in self._outbox.values():
+            if queued.outgoing.channel == channel and queued.worker == worker:
+                queued.worker, queued.until = None, None
+
+    async def record_progress(self, message_id: int, parts_done: int) -> None:
+        """Records how many parts of a pending message the channel has delivered."""
+        self._check_open()
+        queued = self._outbox.get(message_id)
+        if queued is not None and queued.state == PENDING:
+            queued.parts_done = parts_done
+
+    async def finish_outbox(self, message_id: int, outcome: DeliveryOutcome, at: datetime) -> None:
+        """Takes a message out of the queue with its outcome; its text is not kept afterwards."""
+        self._check_open()
+        queued = self._outbox.get(message_id)
+        if queued is None or queued.state != PENDING:
+            return
+        queued.state, queued.finished_at = DeliveryOutcome(outcome).value, utc(at)
+        queued.worker = queued.until = None
+        queued.outgoing = replace(
+            queued.outgoing, reply=replace(queued.outgoing.reply, text="", attachment=None)
+        )
+
+    async def outbox_counts(self, channel: str) -> Mapping[str, int]:
+        """Counts the channel's outbox messages by state: pending, or a DeliveryOutcome value."""
+        self._check_open()
+        return dict(Counter(q.state for q in self._outbox.values() if q.outgoing.channel == channel))
+
+    def _queue(self, outbox: Iterable[Outgoing]) -> None:
+        for outgoing in outbox:
+            self._outbox[next(self._outbox_ids)] = _Queued(outgoing)
 
     async def turns_between(self, start: datetime, end: datetime) -> Sequence[TurnRecord]:
         """Returns logged turns with start <= at < end, oldest first."""
@@ -220,6 +340,9 @@ class MemoryStore:
         for referral in referrals:
             del self._referrals[referral.id]
         sessions = 1 if self._sessions.pop(mine, None) is not None else 0
+        self._outbox = {
+            i: q for i, q in self._outbox.items() if (q.outgoing.channel, q.outgoing.user_id) != mine
+        }
         return ErasureReport(
             turns=turns_before - len(self._turns),
             referrals=len(referrals),
@@ -234,6 +357,7 @@ class MemoryStore:
         """Removes personal data older than cutoff; turns keep only anonymous fields. Returns rows changed."""
         self._check_open()
         cutoff = utc(cutoff)
+        self._purge_delivery(cutoff)
         return (
             self._purge_sessions(cutoff)
             + self._purge_referrals(cutoff)
@@ -278,6 +402,16 @@ class MemoryStore:
                 self._feedback[index] = replace(record, user_id="")
                 changed += 1
         return changed
+
+    def _purge_delivery(self, cutoff: datetime) -> None:
+        """Forgets update ids accepted, and outbox messages finished, before the cutoff (not personal data:
+        finished messages keep no text, so they are not counted as changed)."""
+        old_ids = [key for key, at in self._inbox.items() if at < cutoff]
+        for key in old_ids:
+            del self._inbox[key]
+        done = [i for i, q in self._outbox.items() if q.finished_at is not None and q.finished_at < cutoff]
+        for message_id in done:
+            del self._outbox[message_id]
 
     def _in_flight(self) -> set[str]:
         return {i for d in self._digests.values() if d.finished_at is None for i in d.referral_ids}

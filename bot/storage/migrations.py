@@ -105,6 +105,34 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX digest_referrals_by_referral ON digest_referrals (referral_id);
     """,
+    # 3: the inbox of accepted update ids and the outbox of replies, written with each turn
+    """
+    CREATE TABLE inbox (
+        channel TEXT NOT NULL,
+        update_id TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        PRIMARY KEY (channel, update_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX inbox_by_time ON inbox (accepted_at);
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        address TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        parts_done INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'sent', 'expired', 'refused', 'blocked', 'unknown')),
+        worker TEXT,
+        claimed_until TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (channel, address, id) WHERE state = 'pending';
+    CREATE INDEX outbox_by_person ON outbox (channel, user_id);
+    CREATE INDEX outbox_by_finished ON outbox (finished_at) WHERE finished_at IS NOT NULL;
+    """,
 ]
 
 _VERSION_TABLE = """

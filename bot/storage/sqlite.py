@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
 from bot.core.session import Session
-from bot.errors import AlreadyClaimed, StorageError
+from bot.errors import AlreadyAccepted, AlreadyClaimed, StorageError
 from bot.referrals.model import Referral, ReferralStatus
-from bot.storage.base import DigestRecord, ErasureReport, FeedbackRecord, TurnRecord
+from bot.storage.base import (
+    DeliveryOutcome,
+    DigestRecord,
+    ErasureReport,
+    FeedbackRecord,
+    OutboxMessage,
+    Outgoing,
+    TurnRecord,
+)
 from bot.storage.batching import GroupWriter
 from bot.storage.codec import (
     json_from_text,
@@ -23,6 +31,8 @@ from bot.storage.codec import (
     optional_time_from_text,
     optional_time_text,
     plain,
+    reply_from_value,
+    reply_value,
     time_from_text,
     time_text,
 )
@@ -52,6 +62,18 @@ _UPSERT_SESSION = (
     "active = excluded.active, created_at = excluded.created_at, updated_at = excluded.updated_at"
 )
 _INSERT_TURN = f"INSERT INTO turns ({_TURN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_ACCEPT = "INSERT OR IGNORE INTO inbox (channel, update_id, accepted_at) VALUES (?, ?, ?)"
+_QUEUE = "INSERT INTO outbox (channel, user_id, address, body, created_at) VALUES (?, ?, ?, ?, ?)"
+_OUTBOX = "id, channel, user_id, address, body, created_at, parts_done"
+# Pending messages nobody holds, skipping every address another worker holds a live claim on, so that
+# one worker serves an address at a time and its order holds. PostgreSQL does the same with
+# SELECT ... FOR UPDATE SKIP LOCKED over the addresses.
+_CLAIMABLE = (
+    "SELECT id FROM outbox WHERE channel = :channel AND state = 'pending' "
+    "AND (worker IS NULL OR (worker != :worker AND claimed_until <= :now)) "
+    "AND address NOT IN (SELECT address FROM outbox WHERE channel = :channel AND state = 'pending' "
+    "AND worker IS NOT NULL AND worker != :worker AND claimed_until > :now) ORDER BY id LIMIT :limit"
+)
 # With remember_sessions, sessions of people who wrote lately are kept in memory as their stored rows, so
 # the next turn of a conversation skips a trip to the database thread. Only the process serving
 # conversations asks for it: it is then the only writer of its people's sessions, except `careers-bot
@@ -88,7 +110,7 @@ class SqliteStore:
         self._recent: RecentRows[tuple[str, str], Row] = RecentRows(
             RECENT_SESSIONS if remember_sessions else 0, RECENT_IDLE_SECONDS
         )
-        self._turns: GroupWriter[tuple[Row, Row]] = GroupWriter(self._save_turns, _not_the_database)
+        self._turns: GroupWriter[_TurnRows] = GroupWriter(self._save_turns, _not_the_database)
 
     async def open(self) -> None:
         """Opens the file (creating it and its folder if needed) and brings the schema up to date."""
@@ -151,22 +173,41 @@ class SqliteStore:
         """Appends one turn to the turn log."""
         await self._write("log the turn", _INSERT_TURN, _turn_row(record))
 
-    async def save_turn(self, session: Session, record: TurnRecord) -> None:
-        """Saves the session and logs the turn together: both are kept, or neither.
+    async def save_turn(
+        self,
+        session: Session,
+        record: TurnRecord,
+        *,
+        update_id: str | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> None:
+        """Saves the session, logs the turn, accepts the update id and queues the replies: all, or none.
 
         Turns of different people that arrive while another is being written share the next transaction.
         """
-        await self._turns.save((_session_row(session), _turn_row(record)))
+        accepted = None if update_id is None else (session.channel, update_id, time_text(record.at))
+        rows = _TurnRows(
+            _session_row(session), _turn_row(record), accepted, [_outgoing_row(o) for o in outbox]
+        )
+        await self._turns.save(rows)
 
-    async def _save_turns(self, batch: Sequence[tuple[Row, Row]]) -> None:
-        """Writes sessions and their turns in one transaction and one trip to the database thread."""
-        sessions, turns = [s for s, _ in batch], [t for _, t in batch]
+    async def _save_turns(self, batch: Sequence[_TurnRows]) -> None:
+        """Writes sessions, turns, update ids and replies in one transaction and one trip to the database."""
+        sessions, turns = [b.session for b in batch], [b.turn for b in batch]
+        accepted = [b.accepted for b in batch if b.accepted is not None]
+        queued = [row for b in batch for row in b.outbox]
 
         def write(raw: sqlite3.Connection) -> None:
             raw.execute("BEGIN IMMEDIATE")
             try:
                 raw.executemany(_UPSERT_SESSION, sessions)
                 raw.executemany(_INSERT_TURN, turns)
+                before = raw.total_changes
+                raw.executemany(_ACCEPT, accepted)
+                if raw.total_changes - before != len(accepted):
+                    # Alone in its batch, the turn whose update was accepted before raises this to its caller.
+                    raise AlreadyAccepted("This update was accepted before")
+                raw.executemany(_QUEUE, queued)
                 raw.execute("COMMIT")
             except BaseException:
                 with suppress(sqlite3.Error):
@@ -186,6 +227,73 @@ class SqliteStore:
             raise
         for key, row in zip(keys, sessions, strict=True):
             self._recent.remember(key, row)
+
+    async def accept_update(
+        self, channel: str, update_id: str, at: datetime, outbox: Sequence[Outgoing] = ()
+    ) -> bool:
+        """Accepts an update that needs no turn, with its replies; False if it was accepted before."""
+        rows = [_outgoing_row(o) for o in outbox]
+        async with self._transaction("accept the update") as conn:
+            cursor = await conn.execute(_ACCEPT, (channel, update_id, time_text(at)))
+            if cursor.rowcount == 0:
+                return False
+            await conn.executemany(_QUEUE, rows)
+        return True
+
+    async def is_accepted(self, channel: str, update_id: str) -> bool:
+        """Tells whether this update id was accepted on this channel."""
+        sql = "SELECT 1 FROM inbox WHERE channel = ? AND update_id = ?"
+        return bool(await self._fetch("read the inbox", sql, (channel, update_id)))
+
+    async def enqueue(self, outbox: Sequence[Outgoing]) -> None:
+        """Queues replies that answer no update."""
+        rows = [_outgoing_row(o) for o in outbox]
+        async with self._transaction("queue the replies") as conn:
+            await conn.executemany(_QUEUE, rows)
+
+    async def claim_outbox(
+        self, channel: str, worker: str, now: datetime, lease: timedelta, limit: int = 500
+    ) -> Sequence[OutboxMessage]:
+        """Claims pending messages nobody holds, oldest first, and extends this worker's other claims."""
+        until = time_text(now + lease)
+        names = {"channel": channel, "worker": worker, "now": time_text(now), "limit": limit, "until": until}
+        async with self._transaction("claim outbox messages") as conn:
+            await conn.execute(
+                "UPDATE outbox SET claimed_until = :until "
+                "WHERE channel = :channel AND state = 'pending' AND worker = :worker",
+                names,
+            )
+            rows = await conn.execute_fetchall(
+                f"UPDATE outbox SET worker = :worker, claimed_until = :until WHERE id IN ({_CLAIMABLE}) "
+                f"RETURNING {_OUTBOX}",
+                names,
+            )
+        return sorted((_outbox_message(row) for row in rows), key=lambda m: m.id)
+
+    async def release_outbox(self, channel: str, worker: str) -> None:
+        """Lets go of this worker's claims, so its pending messages are claimed again."""
+        sql = "UPDATE outbox SET worker = NULL, claimed_until = NULL WHERE channel = ? AND worker = ?"
+        await self._write("release outbox claims", sql, (channel, worker))
+
+    async def record_progress(self, message_id: int, parts_done: int) -> None:
+        """Records how many parts of a pending message the channel has delivered."""
+        sql = "UPDATE outbox SET parts_done = ? WHERE id = ? AND state = 'pending'"
+        await self._write("record delivery progress", sql, (parts_done, message_id))
+
+    async def finish_outbox(self, message_id: int, outcome: DeliveryOutcome, at: datetime) -> None:
+        """Takes a message out of the queue with its outcome; its text is not kept afterwards."""
+        sql = (
+            "UPDATE outbox SET state = ?, finished_at = ?, body = '{}', worker = NULL, claimed_until = NULL "
+            "WHERE id = ? AND state = 'pending'"
+        )
+        await self._write(
+            "finish the outbox message", sql, (DeliveryOutcome(outcome).value, time_text(at), message_id)
+        )
+
+    async def outbox_counts(self, channel: str) -> Mapping[str, int]:
+        """Counts the channel's outbox messages by state: pending, or a DeliveryOutcome value."""
+        sql = "SELECT state, COUNT(*) FROM outbox WHERE channel = ? GROUP BY state"
+        return {str(row[0]): int(row[1]) for row in await self._fetch("count the outbox", sql, (channel,))}
 
     async def turns_between(self, start: datetime, end: datetime) -> Sequence[TurnRecord]:
         """Returns logged turns with start <= at < end, oldest first."""
@@ -373,6 +481,7 @@ class SqliteStore:
                     (await conn.execute(f"DELETE FROM {table} {mine}", person)).rowcount
                     for table in ("turns", "referrals", "feedback", "sessions")
                 ]
+                await conn.execute(f"DELETE FROM outbox {mine}", person)
         finally:
             # After the delete, so that no read that raced it leaves the old row behind.
             self._recent.forget(person)
@@ -395,6 +504,9 @@ class SqliteStore:
             async with self._transaction("purge old data") as conn:
                 for sql in steps:
                     changed += (await conn.execute(sql, when)).rowcount
+                # Accepted update ids and finished replies (which keep no text) are not personal data.
+                await conn.execute("DELETE FROM inbox WHERE accepted_at < ?", when)
+                await conn.execute("DELETE FROM outbox WHERE finished_at < ?", when)
         finally:
             self._recent.clear()
         return changed
@@ -439,6 +551,33 @@ class SqliteStore:
                     with suppress(sqlite3.Error, ValueError):
                         await conn.execute("ROLLBACK")
                     raise
+
+
+class _TurnRows(NamedTuple):
+    """The rows one saved turn writes: its session, its turn, its update id and its replies."""
+
+    session: Row
+    turn: Row
+    accepted: Row | None
+    outbox: list[Row]
+
+
+def _outgoing_row(outgoing: Outgoing) -> tuple[Any, ...]:
+    return (
+        outgoing.channel,
+        outgoing.user_id,
+        outgoing.address,
+        json_text(reply_value(outgoing.reply)),
+        time_text(outgoing.created_at),
+    )
+
+
+def _outbox_message(row: Row) -> OutboxMessage:
+    message_id, channel, user_id, address, body, created_at, parts_done = row
+    reply = reply_from_value(json_from_text(body))
+    return OutboxMessage(
+        message_id, Outgoing(channel, user_id, address, reply, time_from_text(created_at)), parts_done
+    )
 
 
 def _not_the_database(error: BaseException) -> bool:

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from bot.core.session import Session
-from bot.errors import AlreadyClaimed, StorageError
+from bot.core.types import Attachment, Button, Reply, Status
+from bot.errors import AlreadyAccepted, AlreadyClaimed, StorageError
 from bot.referrals.model import Referral, ReferralStatus
-from bot.storage.base import DigestRecord, FeedbackRecord, Store, TurnRecord
+from bot.storage.base import DeliveryOutcome, DigestRecord, FeedbackRecord, Outgoing, Store, TurnRecord
 from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
@@ -581,3 +582,131 @@ async def test_a_session_read_just_before_erasure_is_not_served_afterwards(store
     assert await store.get_session("telegram", "u1") is not None
     await store.erase_person("telegram", "u1")
     assert await store.get_session("telegram", "u1") is None
+
+
+# The inbox of accepted updates and the outbox of replies
+
+LEASE = timedelta(minutes=1)
+
+
+def outgoing(text: str, user_id: str = "u1", hours: float = 0, **fields: Any) -> Outgoing:
+    """A reply to person user_id, made some hours after T0, delivered to their chat."""
+    return Outgoing("telegram", user_id, f"chat-{user_id}", Reply(text, Status.ANSWERED, **fields), at(hours))
+
+
+def texts(messages: Any) -> list[str]:
+    return [m.outgoing.reply.text for m in messages]
+
+
+async def test_a_turn_accepts_its_update_and_queues_its_replies_in_order(store: Store) -> None:
+    rich = outgoing(
+        "second",
+        buttons=(Button("Menu", "start:menu"),),
+        entry="bursary-tax",
+        topic="bursary_amounts",
+        score=0.5,
+        attachment=Attachment("my-data.json", b"\x00{}", "application/json"),
+        numbered=False,
+    )
+    assert not await store.is_accepted("telegram", "41")
+    await store.save_turn(session(), turn(), update_id="41", outbox=[outgoing("first"), rich])
+    assert await store.is_accepted("telegram", "41")
+    assert not await store.is_accepted("web", "41"), "each channel has its own update ids"
+    claimed = await store.claim_outbox("telegram", "w1", at(0), LEASE)
+    assert [m.outgoing for m in claimed] == [outgoing("first"), rich]
+    assert [m.parts_done for m in claimed] == [0, 0]
+    assert claimed[0].id < claimed[1].id
+    assert await store.outbox_counts("telegram") == {"pending": 2}
+
+
+async def test_a_redelivered_update_is_refused_and_keeps_nothing(store: Store) -> None:
+    await store.save_turn(session(step="one"), turn(text="first"), update_id="7", outbox=[outgoing("a")])
+    with pytest.raises(AlreadyAccepted):
+        await store.save_turn(session(step="two"), turn(text="again"), update_id="7", outbox=[outgoing("b")])
+    kept = await store.get_session("telegram", "u1")
+    assert kept is not None and kept.step == "one"
+    assert [t.text for t in await store.turns_between(at(-1), at(1))] == ["first"]
+    assert texts(await store.claim_outbox("telegram", "w1", at(0), LEASE)) == ["a"]
+
+
+async def test_a_redelivery_among_many_turns_fails_only_itself(store: Store) -> None:
+    await store.save_turn(session("u0"), turn("u0"), update_id="0")
+    results = await asyncio.gather(
+        *(
+            store.save_turn(
+                session(f"u{n}"), turn(f"u{n}"), update_id=str(n), outbox=[outgoing(f"r{n}", f"u{n}")]
+            )
+            for n in range(20)
+        ),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], AlreadyAccepted)
+    assert results[1:] == [None] * 19
+    claimed = texts(await store.claim_outbox("telegram", "w1", at(0), LEASE))
+    assert sorted(claimed) == sorted(f"r{n}" for n in range(1, 20))
+
+
+async def test_an_update_without_a_turn_is_accepted_once(store: Store) -> None:
+    assert await store.accept_update("telegram", "9", at(0), [outgoing("text only, please")])
+    assert not await store.accept_update("telegram", "9", at(0), [outgoing("again")])
+    await store.enqueue([outgoing("sorry")])
+    assert await store.is_accepted("telegram", "9")
+    assert texts(await store.claim_outbox("telegram", "w1", at(0), LEASE)) == ["text only, please", "sorry"]
+
+
+async def test_claims_keep_each_chat_with_one_worker_until_the_lease_ends(store: Store) -> None:
+    await store.enqueue([outgoing("u1 a"), outgoing("u2 a", "u2")])
+    assert texts(await store.claim_outbox("telegram", "w1", at(0), LEASE, limit=1)) == ["u1 a"]
+    await store.enqueue([outgoing("u1 b")])
+    # w2 gets the chat nobody holds, never u1's, whose earlier message w1 is still sending.
+    assert texts(await store.claim_outbox("telegram", "w2", at(0), LEASE)) == ["u2 a"]
+    assert texts(await store.claim_outbox("telegram", "w1", at(0), LEASE)) == ["u1 b"]
+    assert texts(await store.claim_outbox("telegram", "w1", at(0), LEASE)) == [], "nothing twice"
+    # w1 renews its claims by claiming again; w2's lapse, and w1 may take them over.
+    assert texts(await store.claim_outbox("telegram", "w1", at(0.02), LEASE)) == ["u2 a"]
+    assert texts(await store.claim_outbox("telegram", "w2", at(0.02), LEASE)) == []
+    assert await store.claim_outbox("web", "w1", at(0.02), LEASE) == []
+
+
+async def test_released_messages_are_claimed_again_with_their_progress(store: Store) -> None:
+    await store.enqueue([outgoing("long"), outgoing("short")])
+    first, second = await store.claim_outbox("telegram", "w1", at(0), LEASE)
+    await store.record_progress(first.id, 2)
+    await store.finish_outbox(second.id, DeliveryOutcome.SENT, at(0.01))
+    await store.release_outbox("telegram", "w1")
+    again = await store.claim_outbox("telegram", "w1", at(0), LEASE)
+    assert [(m.id, m.parts_done) for m in again] == [(first.id, 2)]
+    await store.finish_outbox(first.id, DeliveryOutcome.UNKNOWN, at(0.01))
+    await store.finish_outbox(first.id, DeliveryOutcome.SENT, at(0.02))  # finishing twice changes nothing
+    await store.release_outbox("telegram", "w1")
+    assert await store.claim_outbox("telegram", "w1", at(0), LEASE) == []
+    assert await store.outbox_counts("telegram") == {"sent": 1, "unknown": 1}
+
+
+async def test_erasure_and_purging_clear_the_inbox_and_outbox(store: Store) -> None:
+    await store.save_turn(session("u1"), turn("u1"), update_id="1", outbox=[outgoing("to u1")])
+    await store.save_turn(session("u2"), turn("u2"), update_id="2", outbox=[outgoing("to u2", "u2")])
+    await store.erase_person("telegram", "u1")
+    (left,) = await store.claim_outbox("telegram", "w1", at(0), LEASE)
+    assert left.outgoing.user_id == "u2"
+    await store.finish_outbox(left.id, DeliveryOutcome.SENT, at(1))
+    await store.purge_before(at(5))
+    assert not await store.is_accepted("telegram", "2")
+    assert await store.outbox_counts("telegram") == {}
+
+
+async def test_pending_replies_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = SqliteStore(path)
+    await first.open()
+    await first.save_turn(session(), turn(), update_id="5", outbox=[outgoing("waiting")])
+    await first.claim_outbox("telegram", "w1", at(0), LEASE)
+    await first.close()
+    second = SqliteStore(path, remember_sessions=True)
+    await second.open()
+    try:
+        assert await second.is_accepted("telegram", "5")
+        await second.release_outbox("telegram", "w1")
+        assert texts(await second.claim_outbox("telegram", "w1", at(0), LEASE)) == ["waiting"]
+    finally:
+        await second.close()
