@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
+from enum import StrEnum
+from typing import TypeVar
 
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
@@ -15,15 +17,24 @@ from bot.core.journey import Context, Journey, Outcome
 from bot.core.routing import clean_text, parse_command, parse_payload
 from bot.core.session import Session
 from bot.core.types import Reply, Status, Turn
-from bot.errors import StorageError
+from bot.errors import AlreadyAccepted, StorageError
 from bot.knowledge.values import message
-from bot.storage.base import Store, TurnRecord
+from bot.storage.base import Outgoing, Store, TurnRecord
 
 log = logging.getLogger(__name__)
 
 START = "start"  # the journey that owns /start, /help and the main menu
 ASK = "ask"  # the journey free text goes to when no other journey is waiting for it
 MENU_ACTION = "menu"
+T = TypeVar("T")
+
+
+class Intake(StrEnum):
+    """What became of an update handed to Engine.accept."""
+
+    ACCEPTED = "accepted"  # the turn, its update id and its replies (in the outbox) are committed
+    DUPLICATE = "duplicate"  # accepted before: nothing was done again
+    FAILED = "failed"  # nothing was stored; the update should be offered again later
 
 
 class _UserLocks:
@@ -32,7 +43,7 @@ class _UserLocks:
     def __init__(self) -> None:
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
-    async def run(self, key: tuple[str, str], work: Callable[[], Awaitable[list[Reply]]]) -> list[Reply]:
+    async def run(self, key: tuple[str, str], work: Callable[[], Awaitable[T]]) -> T:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
@@ -73,7 +84,17 @@ class Engine:
 
     async def handle(self, turn: Turn) -> list[Reply]:
         """Handles one turn and returns the replies; turns of one person run one at a time."""
-        return await self._locks.run((turn.channel, turn.user_id), lambda: self._handle(turn))
+        _, replies = await self._locks.run((turn.channel, turn.user_id), lambda: self._handle(turn))
+        return replies
+
+    async def accept(self, turn: Turn, update_id: str, address: str) -> Intake:
+        """Handles an update once: its turn, its id and its replies (queued for address) commit together.
+
+        An update id accepted before is not handled again, so a redelivery after a crash changes nothing.
+        """
+        key = (turn.channel, turn.user_id)
+        intake, _ = await self._locks.run(key, lambda: self._handle(turn, update_id, address))
+        return intake
 
     async def resume(self, channel: str, user_id: str) -> list[Reply]:
         """Greets a returning person where they left off, or a new one with the welcome."""
@@ -90,14 +111,19 @@ class Engine:
 
         await self._locks.run((channel, user_id), work)
 
-    async def _handle(self, turn: Turn) -> list[Reply]:
+    async def _handle(
+        self, turn: Turn, update_id: str | None = None, address: str | None = None
+    ) -> tuple[Intake, list[Reply]]:
         turn = replace(turn, text=clean_text(turn.text), at=self.clock.now())
         ctx = self._context(turn)
         try:
+            if update_id is not None and await self.store.is_accepted(turn.channel, update_id):
+                log.info("a %s update delivered again was not handled twice", turn.channel)
+                return Intake.DUPLICATE, []
             session = await self.store.get_session(turn.channel, turn.user_id)
         except StorageError:
             log.exception("could not load a session")
-            return [self._error_reply(ctx)]
+            return Intake.FAILED, [self._error_reply(ctx)]
         session = self._prepare_session(session, turn)
         try:
             outcome = await self._route(ctx, turn, session)
@@ -110,12 +136,21 @@ class Engine:
             last_buttons=[[b.label, b.payload] for b in replies[-1].buttons] or None,
             buttons_numbered=None if replies[-1].numbered else False,
         )
+        outbox = (
+            ()
+            if address is None
+            else [Outgoing(turn.channel, turn.user_id, address, reply, turn.at) for reply in replies]
+        )
+        record = self._record(turn, outcome, replies, saved)
         try:
-            await self.store.save_turn(saved, self._record(turn, outcome, replies, saved))
+            await self.store.save_turn(saved, record, update_id=update_id, outbox=outbox)
+        except AlreadyAccepted:
+            log.info("a %s update delivered twice at once was handled once", turn.channel)
+            return Intake.DUPLICATE, []
         except StorageError:
             log.exception("could not save a turn")
-            return [self._error_reply(ctx)]
-        return replies
+            return Intake.FAILED, [self._error_reply(ctx)]
+        return Intake.ACCEPTED, replies
 
     def _context(self, turn: Turn) -> Context:
         return Context(

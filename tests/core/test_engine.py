@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from bot.app import build_journeys
 from bot.config import Config
 from bot.core.clock import FixedClock
 from bot.core.content import Content, ContentHolder
-from bot.core.engine import Engine
+from bot.core.engine import Engine, Intake
 from bot.core.journey import Context, Outcome
 from bot.core.session import Session
 from bot.core.types import Status, Turn
@@ -170,3 +170,32 @@ async def test_blocked_people_are_marked_inactive(engine: Engine, store: MemoryS
     await engine.handle(Turn(channel="t", user_id="u", text="hello"))
     session = await store.get_session("t", "u")
     assert session is not None and session.active
+
+
+# Accepting updates from a channel that sends from the outbox
+
+
+async def test_an_accepted_update_queues_its_replies_and_is_never_handled_twice(
+    engine: Engine, store: MemoryStore
+) -> None:
+    turn = Turn(channel="telegram", user_id="77", text="how much is the physics bursary")
+    assert await engine.accept(turn, "1001", "chat-77") is Intake.ACCEPTED
+    again = Turn(channel="telegram", user_id="77", text="how much is the physics bursary")
+    assert await engine.accept(again, "1001", "chat-77") is Intake.DUPLICATE
+    turns = await store.turns_between(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    assert len(turns) == 1
+    queued = await store.claim_outbox("telegram", "w", TODAY, timedelta(minutes=1))
+    expected = await engine.handle(Turn(channel="telegram", user_id="78", text=turn.text))
+    assert [m.outgoing.reply.text for m in queued] == [r.text for r in expected]
+    assert {(m.outgoing.user_id, m.outgoing.address) for m in queued} == {("77", "chat-77")}
+
+
+async def test_an_update_the_store_cannot_take_is_left_to_be_offered_again(
+    engine: Engine, store: MemoryStore
+) -> None:
+    await store.close()
+    turn = Turn(channel="telegram", user_id="79", text="/start")
+    assert await engine.accept(turn, "1002", "chat-79") is Intake.FAILED
+    await store.open()
+    assert not await store.is_accepted("telegram", "1002")
+    assert await engine.accept(turn, "1002", "chat-79") is Intake.ACCEPTED
