@@ -195,7 +195,7 @@ def _provider_name(ctx: Context, provider_id: str) -> str:
 
 def _ask_forget(ctx: Context, session: Session) -> Outcome:
     buttons = (
-        Button(ctx.say("privacy.button_forget_yes"), make_payload(JOURNEY, "forget", "yes")),
+        Button(ctx.say("privacy.button_forget_yes"), make_payload(JOURNEY, "forget", "yes"), decisive=True),
         Button(ctx.say("privacy.button_forget_no"), make_payload(JOURNEY, "forget", "no")),
     )
     asked = session.with_data(**{FORGET_ASKED: ctx.clock.now().isoformat()})

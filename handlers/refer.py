@@ -507,7 +507,7 @@ def _join(first: str | None, second: str | None) -> str:
 
 def _consent_buttons(ctx: Context) -> tuple[Button, ...]:
     return (
-        Button(ctx.say("referral.button_yes"), make_payload(JOURNEY, "yes")),
+        Button(ctx.say("referral.button_yes"), make_payload(JOURNEY, "yes"), decisive=True),
         Button(ctx.say("referral.button_no"), make_payload(JOURNEY, "no")),
     )
 

@@ -52,7 +52,10 @@ class Chat:
 
     async def say(self, text: str) -> list[Reply]:
         """Sends typed text and returns the replies."""
-        self.last = await self.engine.handle(Turn(channel=self.channel, user_id=self.user_id, text=text))
+        # The terminal shows buttons numbered, so there a typed number picks one, as it does for people.
+        numbered = self.channel == "terminal"
+        turn = Turn(channel=self.channel, user_id=self.user_id, text=text, numbered=numbered)
+        self.last = await self.engine.handle(turn)
         return self.last
 
     async def press(self, label_part: str) -> list[Reply]:

@@ -24,6 +24,7 @@ def _load(path: Path) -> dict[str, Any]:
 async def test_story(chat: Chat, path: Path) -> None:
     story = _load(path)
     chat.user_id = str(story.get("user", path.stem))
+    chat.channel = str(story.get("channel", chat.channel))
     for number, step in enumerate(story["steps"], start=1):
         unknown = set(step) - STEP_KEYS
         assert not unknown, f"{path.name} step {number}: unknown keys {unknown}"

@@ -6,7 +6,7 @@ import asyncio
 from typing import TextIO
 
 from bot.core.engine import Engine
-from bot.core.types import Reply, Turn
+from bot.core.types import Reply, Turn, button_numbers
 
 CHANNEL = "terminal"
 
@@ -20,8 +20,10 @@ def render_reply(reply: Reply) -> str:
     if reply.buttons:
         lines.append("")
         if reply.numbered:
+            numbers = button_numbers(reply.buttons)
             lines.extend(
-                f"  {number}. {button.label}" for number, button in enumerate(reply.buttons, start=1)
+                f"  {number}. {button.label}" if number else f"  - {button.label}"
+                for number, button in zip(numbers, reply.buttons, strict=True)
             )
         else:
             lines.extend(f"  - {button.label}" for button in reply.buttons)
@@ -48,7 +50,11 @@ class TerminalChat:
             text = line.rstrip("\n")
             if text.strip().lower() in ("/quit", "/exit"):
                 break
-            self._show(await self.engine.handle(Turn(channel=CHANNEL, user_id=self.user_id, text=text)))
+            self._show(
+                await self.engine.handle(
+                    Turn(channel=CHANNEL, user_id=self.user_id, text=text, numbered=True)
+                )
+            )
 
     async def _read_line(self) -> str | None:
         if self.prompt:

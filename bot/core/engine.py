@@ -16,7 +16,7 @@ from bot.core.handoff import Handoff, NoHandoff
 from bot.core.journey import Context, Journey, Outcome
 from bot.core.routing import clean_text, parse_command, parse_payload
 from bot.core.session import Session
-from bot.core.types import Reply, Status, Turn
+from bot.core.types import Button, Reply, Status, Turn, button_numbers
 from bot.errors import AlreadyAccepted, StorageError
 from bot.knowledge.values import message
 from bot.storage.base import Outgoing, Store, TurnRecord
@@ -133,7 +133,7 @@ class Engine:
         replies = list(outcome.replies) or [self._error_reply(ctx)]
         saved = outcome.session.saved_at(
             turn.at,
-            last_buttons=[[b.label, b.payload] for b in replies[-1].buttons] or None,
+            last_buttons=[[b.label, b.payload, b.decisive] for b in replies[-1].buttons] or None,
             buttons_numbered=None if replies[-1].numbered else False,
         )
         outbox = (
@@ -187,7 +187,7 @@ class Engine:
     async def _route(self, ctx: Context, turn: Turn, session: Session) -> Outcome:
         if turn.payload is not None:
             return await self._press(ctx, turn.payload, session)
-        chosen = self._chosen_button(turn.text, session)
+        chosen = self._chosen_button(turn, session)
         if chosen is not None:
             return await self._press(ctx, chosen, session)
         command = parse_command(turn.text)
@@ -207,19 +207,23 @@ class Engine:
         return await journey.on_button(ctx, press.action, session)
 
     @staticmethod
-    def _chosen_button(text: str, session: Session) -> str | None:
-        """Lets a person pick a shown button by typing its number or its label."""
+    def _chosen_button(turn: Turn, session: Session) -> str | None:
+        """Lets a person pick a shown button by typing its label, or its number where numbers are shown."""
         shown = session.data.get("last_buttons")
-        if not isinstance(shown, list) or not text:
+        if not isinstance(shown, list) or not turn.text:
             return None
-        wanted = text.strip().rstrip(".").casefold()
-        by_number = session.data.get("buttons_numbered") is not False
-        for number, item in enumerate(shown, start=1):
-            if not (isinstance(item, list) and len(item) == 2):
-                return None
-            label, payload = str(item[0]), str(item[1])
-            if wanted == label.casefold() or (by_number and wanted == str(number)):
-                return payload
+        buttons = [Button(str(i[0]), str(i[1]), i[2:] == [True]) for i in shown if isinstance(i, list)]
+        if len(buttons) != len(shown):
+            return None
+        typed = turn.text.strip()
+        wanted = typed.rstrip(".").casefold()
+        numbered = turn.numbered and session.data.get("buttons_numbered") is not False
+        for number, button in zip(button_numbers(buttons), buttons, strict=True):
+            if button.decisive:
+                if typed == button.label:  # a decision is never made by a near miss
+                    return button.payload
+            elif wanted == button.label.casefold() or (numbered and wanted == str(number)):
+                return button.payload
         return None
 
     def _error_reply(self, ctx: Context) -> Reply:

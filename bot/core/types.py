@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -30,6 +31,21 @@ class Button:
 
     label: str
     payload: str
+    # A decision such as consent or erasure: only a press or the exact label makes it, never a number.
+    decisive: bool = False
+
+
+def button_numbers(buttons: Sequence[Button]) -> list[int | None]:
+    """Returns the number each button is shown and picked with where buttons are numbered (None: none)."""
+    numbers: list[int | None] = []
+    count = 0
+    for button in buttons:
+        if button.decisive:
+            numbers.append(None)
+        else:
+            count += 1
+            numbers.append(count)
+    return numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +59,7 @@ class Turn:
     start_payload: str | None = None
     username: str | None = None
     display_name: str | None = None
+    numbered: bool = False  # the channel shows buttons as numbered options, so a typed number picks one
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

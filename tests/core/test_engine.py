@@ -74,7 +74,8 @@ async def test_forged_or_stale_buttons_lead_to_the_menu(chat: Chat, payload: str
     assert replies[0].buttons
 
 
-async def test_typing_a_number_or_label_picks_a_button(chat: Chat) -> None:
+async def test_typing_a_number_or_label_picks_a_button_in_the_terminal(chat: Chat) -> None:
+    chat.channel = "terminal"
     shown = await chat.say("/start")
     first = shown[0].buttons[0]
     by_number = await chat.say("1")
@@ -82,6 +83,16 @@ async def test_typing_a_number_or_label_picks_a_button(chat: Chat) -> None:
     by_label = await chat.say(first.label.upper())
     assert by_number[0].text == by_label[0].text
     assert by_number[0].status is not Status.NO_MATCH
+
+
+@pytest.mark.parametrize("channel", ["telegram", "web", "test"])
+async def test_a_number_picks_no_button_where_buttons_are_not_numbered(chat: Chat, channel: str) -> None:
+    chat.channel = channel
+    shown = await chat.say("/start")
+    by_label = await chat.say(shown[0].buttons[0].label)
+    await chat.say("/start")
+    by_number = await chat.say("1")
+    assert by_number[0].text != by_label[0].text
 
 
 async def test_one_persons_turns_never_interleave(config: Config, content: Content) -> None:
@@ -157,7 +168,7 @@ async def test_the_session_survives_a_new_engine(
     first = Engine(config, ContentHolder(config, content), store, build_journeys(), FixedClock(TODAY))
     shown = await first.handle(Turn(channel="t", user_id="u", text="/start"))
     second = Engine(config, ContentHolder(config, content), store, build_journeys(), FixedClock(TODAY))
-    picked = await second.handle(Turn(channel="t", user_id="u", text="2"))
+    picked = await second.handle(Turn(channel="t", user_id="u", text="2", numbered=True))
     expected = await second.handle(Turn(channel="t", user_id="u", payload=shown[0].buttons[1].payload))
     assert picked[0].text == expected[0].text
 

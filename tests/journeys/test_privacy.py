@@ -188,3 +188,17 @@ async def test_after_forget_the_person_starts_afresh(chat: Chat, content: Conten
     replies = await chat.say("/mydata")
     assert "sam@example.org" not in text_of(replies)
     assert "Your requests to be put in touch: none." in text_of(replies)
+
+
+@pytest.mark.parametrize("channel", ["terminal", "telegram", "web"])
+async def test_erasure_needs_the_button_or_its_exact_label(engine: Engine, store: Any, channel: str) -> None:
+    chat = Chat(engine, user_id=USER, channel=channel)
+    await chat.say("how much is the physics bursary")
+    asked = await chat.say("/forget")
+    label = next(b.label for b in asked[0].buttons if b.payload == "privacy:forget:yes")
+    for typed in ("1", "yes", label.lower(), f" {label.upper()} "):
+        await chat.say(typed)
+        assert await store.get_session(channel, USER) is not None, f"{typed!r} erased"
+        await chat.say("/forget")
+    erased = await chat.say(label)
+    assert erased[0].status is Status.CONFIRMED

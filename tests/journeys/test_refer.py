@@ -550,3 +550,23 @@ def test_every_stated_preference_can_be_shown(content: Content) -> None:
 def test_odd_input_is_refused_or_accepted_never_raised(check: Any, typed: str) -> None:
     checked = check(typed)
     assert (checked.value is None) == (checked.reason is not None)
+
+
+@pytest.mark.parametrize("channel", ["terminal", "telegram", "web"])
+async def test_consent_needs_the_button_or_its_exact_label(
+    engine: Engine, store: Any, content: Content, channel: str
+) -> None:
+    shortlist = {"providers": SHORTLISTED, "routes": ["pgce-university"], "made_at": TODAY.isoformat()}
+    await store.save_session(Session(channel, USER, data={"profile": PROFILE, "shortlist": shortlist}))
+    chat = Chat(engine, user_id=USER, channel=channel)
+    notice = await choose_two_and_give_contact(chat, content)
+    label = next(b.label for b in notice[-1].buttons if b.payload == "refer:yes")
+    for typed in ("1", "yes", label.lower(), f"{label}.", label.upper()):
+        replies = await chat.say(typed)
+        assert await store.referrals_for(channel, USER) == [], f"{typed!r} consented"
+        if replies[-1].status is not Status.CLARIFICATION:  # the terminal's "1" is "No, don't share"
+            assert channel == "terminal" and typed == "1" and replies[-1].status is Status.INFO
+            await choose_two_and_give_contact(chat, content)
+    confirmed = await chat.say(label)
+    assert confirmed[-1].status is Status.CONFIRMED
+    assert len(await store.referrals_for(channel, USER)) == 2
