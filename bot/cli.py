@@ -13,7 +13,7 @@ from types import ModuleType
 from bot.errors import BotError
 
 # Each module in bot/commands offers add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[str, ...] = ("chat", "ask", "check", "telegram", "digest", "report", "purge")
+COMMANDS: tuple[str, ...] = ("chat", "ask", "check", "telegram", "web", "digest", "report", "purge")
 
 
 def _command_modules() -> list[ModuleType]:

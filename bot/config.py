@@ -105,6 +105,22 @@ class AdminConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The web chat, widget and compare page; the cookie key comes from WEB_COOKIE_SECRET or a file."""
+
+    listen: str
+    port: int
+    public_url: str
+    allowed_origins: tuple[str, ...]
+    max_message_chars: int
+    per_cookie_per_minute: int
+    per_ip_per_minute: int
+    transcript_turns: int
+    secret_file: Path
+    secret: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReloadConfig:
     """Watching the knowledge folder for edits."""
 
@@ -129,6 +145,7 @@ class Config:
     telegram: TelegramConfig
     admins: AdminConfig
     reload: ReloadConfig
+    web: WebConfig
 
 
 class _Section:
@@ -222,6 +239,7 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
     webhook = telegram.section("webhook")
     admins = root.section("admins")
     reload = root.section("reload")
+    web = root.section("web")
     unit = (lambda v: 0.0 <= v <= 1.0, "must be between 0 and 1")
     config = Config(
         path=path,
@@ -284,8 +302,10 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
             watch=reload.get("watch", bool),
             poll_seconds=reload.get("poll_seconds", float, _positive, "must be above 0"),
         ),
+        web=_web(web, base, env),
     )
-    for section in (branding, matching, shortlist, privacy, digest, smtp, telegram, webhook, admins, reload):
+    sections = (branding, matching, shortlist, privacy, digest, smtp, telegram, webhook, admins, reload, web)
+    for section in sections:
         section.finish()
     if config.matching.suggest_threshold > config.matching.answer_threshold:
         raise ConfigError(
@@ -302,6 +322,28 @@ def _admins(section: _Section) -> AdminConfig:
             raise ConfigError(f"setting {section.key(name)!r} must be named <channel>{ADMIN_SUFFIX}")
         ids[channel] = frozenset(section.strings(name))
     return AdminConfig(MappingProxyType(ids))
+
+
+def _web(web: _Section, base: Path, env: Mapping[str, str]) -> WebConfig:
+    origins = web.strings("allowed_origins")
+    for origin in origins:
+        if not origin.startswith(("https://", "http://")) or origin.rstrip("/") != origin:
+            raise ConfigError(
+                f"setting 'web.allowed_origins' must list origins such as https://www.example.org "
+                f"(found {origin!r})"
+            )
+    return WebConfig(
+        listen=web.get("listen", str, bool, "must not be empty"),
+        port=web.get("port", int, lambda v: 0 < v < 65536, "must be a port number"),
+        public_url=web.get("public_url", str),
+        allowed_origins=origins,
+        max_message_chars=web.get("max_message_chars", int, _positive, "must be above 0"),
+        per_cookie_per_minute=web.get("per_cookie_per_minute", int, _positive, "must be above 0"),
+        per_ip_per_minute=web.get("per_ip_per_minute", int, _positive, "must be above 0"),
+        transcript_turns=web.get("transcript_turns", int, _positive, "must be above 0"),
+        secret_file=base / web.get("secret_file", str, bool, "must not be empty"),
+        secret=env.get("WEB_COOKIE_SECRET") or None,
+    )
 
 
 def _timezone(name: str) -> str:
