@@ -15,6 +15,7 @@ from bot.knowledge.values import render
 from bot.matching.decide import Match
 from bot.storage.base import FeedbackRecord
 from handlers.answers import structured_answer
+from handlers.profile import Noted, note_facts, with_note
 from handlers.smalltalk import small_talk_kind, small_talk_reply
 from handlers.start import main_menu
 
@@ -55,7 +56,11 @@ class AskJourney:
         kind = small_talk_kind(ctx, text)
         if kind is not None:
             return Outcome((await small_talk_reply(ctx, kind, text),), session)
-        return answer_text(ctx, text, session)
+        noted = note_facts(ctx, text, session)
+        found = ctx.content.matcher.match(text) if text.strip() else None
+        if noted.line is not None and found is not None and found.status in ("no_match", "out_of_scope"):
+            return _noted_only(ctx, noted)  # they told us about themselves; "no answer" would be wrong
+        return with_note(answer_text(ctx, text, noted.session, found), noted)
 
 
 def answer_text(ctx: Context, text: str, session: Session, found: Match | None = None) -> Outcome:
@@ -81,6 +86,22 @@ def answer_text(ctx: Context, text: str, session: Session, found: Match | None =
     if found.status == "suggested" and found.best is not None:
         return Outcome((_suggestions(ctx, found),), session)
     return Outcome((_no_match(ctx, found),), session)
+
+
+def _noted_only(ctx: Context, noted: Noted) -> Outcome:
+    buttons = (
+        *(
+            (Button(ctx.say("core.button_shortlist"), make_payload("pref", "begin")),)
+            if "pref" in ctx.journeys
+            else ()
+        ),
+        Button(ctx.say("core.button_topics"), make_payload("start", "topics")),
+        Button(ctx.say("core.button_menu"), make_payload("start", "menu")),
+    )
+    text = f"{noted.line}\n\n{ctx.say('profile.noted_next')}"
+    return Outcome(
+        (Reply(text, Status.CONFIRMED, noted.buttons + buttons, entry="profile/noted"),), noted.session
+    )
 
 
 def _answered(ctx: Context, entry: AnswerEntry, found: Match, session: Session) -> Outcome:

@@ -22,6 +22,7 @@ from bot.shortlist.geo import Place
 from bot.shortlist.money import start_year
 from bot.shortlist.profile import DEGREES, MODES, STARTS, Profile
 from handlers.ask import answer_text
+from handlers.profile import describe, extra_lines, forget_fact, keep_pending, note_facts, with_note
 from handlers.shortlist import show_shortlist
 from handlers.smalltalk import small_talk_kind, small_talk_reply
 
@@ -100,14 +101,16 @@ class PreferencesJourney:
     """Asks one question at a time, keeps the answers in the session, then shows the shortlist."""
 
     name = NAME
-    commands = frozenset({"shortlist", "preferences"})
+    commands = frozenset({"shortlist", "preferences", "profile"})
 
     async def on_command(self, ctx: Context, command: str, args: str, session: Session) -> Outcome:
         """Shows the shortlist again, the summary of answers, or starts the questions."""
         finished = bool(_state(session).get("finished"))
         if command == "shortlist" and finished and session.journey != NAME:
             return show_shortlist(ctx, session)
-        if command == "preferences" and _profile(session).to_dict():
+        if command == "shortlist" and _current(session) == Step.SUMMARY:
+            return _begin(ctx, session.moved_to(None, None))
+        if command in ("preferences", "profile") and _profile(session).to_dict():
             return _summary(ctx, session)
         return _begin(ctx, session)
 
@@ -140,6 +143,9 @@ class PreferencesJourney:
             said = await small_talk_reply(ctx, aside, text)
             asked = _ask(ctx, session, "preferences.back_to_questions")
             return Outcome((said, *asked.replies), asked.session)
+        told = None if _looks_like_question(ctx, text) else _told_facts(ctx, text, session, step)
+        if told is not None:
+            return told
         if _looks_like_question(ctx, text):
             found = _answerable(ctx, text)
             if found is not None:
@@ -176,14 +182,42 @@ def _saved(session: Session, profile: Profile, **state: Any) -> Session:
 
 
 def _begin(ctx: Context, session: Session) -> Outcome:
-    """Carries on where the person is, shows their answers if they gave some, or asks the first question."""
+    """Carries on where the person is, or asks the first question they have not yet answered."""
     if _current(session) is not None:
         return _ask(ctx, session)
-    if _profile(session).to_dict():
-        return _summary(ctx, session)
-    intro = ctx.reply("preferences.intro", Status.INFO)
-    asked = _ask(ctx, _at(session, Step.SUBJECT).with_data(pref={}))
-    return Outcome((intro, *asked.replies), asked.session)
+    profile = _profile(session)
+    unknown = _unknown_steps(profile, ORDER)
+    if not unknown:
+        return _done(ctx, session)
+    if not profile.to_dict():
+        intro = ctx.reply("preferences.intro", Status.INFO)
+        asked = _ask(ctx, _at(session, unknown[0]).with_data(pref={}))
+        return Outcome((intro, *asked.replies), asked.session)
+    known = ctx.reply("preferences.intro_known", Status.INFO, facts=describe(ctx, profile))
+    asked = _ask(ctx, _at(session, unknown[0]).with_data(pref={}))
+    return Outcome((known, *asked.replies), asked.session)
+
+
+def _known(profile: Profile, step: Step) -> bool:
+    """Whether the person has already told us the answer to a question."""
+    gcses = (profile.gcse_english, profile.gcse_maths, profile.gcse_science)
+    known = {
+        Step.SUBJECT: bool(profile.subjects),
+        Step.PHASE: profile.phase is not None,
+        Step.PLACE: profile.place is not None or profile.abroad is not None,
+        Step.TRAVEL: profile.travel_miles is not None or profile.abroad is not None,
+        Step.DEGREE: profile.degree is not None,
+        Step.GCSE: all(g is not None for g in gcses) or "no" in gcses,
+        Step.SALARY: profile.needs_salary is not None,
+        Step.MODE: profile.mode is not None,
+        Step.START: profile.start is not None,
+        Step.VISA: profile.needs_visa is not None,
+    }
+    return known.get(step, False)
+
+
+def _unknown_steps(profile: Profile, steps: tuple[Step, ...]) -> list[Step]:
+    return [step for step in steps if not _known(profile, step)]
 
 
 def _restart(ctx: Context, session: Session, _rest: str = "") -> Outcome:
@@ -209,8 +243,32 @@ def _begin_button(ctx: Context, session: Session, _rest: str = "") -> Outcome:
     return _begin(ctx, session)
 
 
+def _mine(ctx: Context, session: Session, _rest: str = "") -> Outcome:
+    return _then_carry_on(ctx, keep_pending(ctx, session, mine=True))
+
+
+def _not_mine(ctx: Context, session: Session, _rest: str = "") -> Outcome:
+    return _then_carry_on(ctx, keep_pending(ctx, session, mine=False))
+
+
+def _then_carry_on(ctx: Context, outcome: Outcome) -> Outcome:
+    """After a side step, the person in the middle of the questions is asked the current one again."""
+    if _current(outcome.session) is None:
+        return outcome
+    asked = _ask(ctx, outcome.session)
+    return Outcome((*outcome.replies, *asked.replies), asked.session)
+
+
+def _forget(ctx: Context, session: Session, field: str) -> Outcome:
+    forgotten = forget_fact(ctx, session, field)
+    return _summary(ctx, forgotten, "profile.forgotten")
+
+
 _CONTROLS: dict[str, Callable[[Context, Session, str], Outcome]] = {
     "begin": _begin_button,
+    "mine": _mine,
+    "notmine": _not_mine,
+    "forget": _forget,
     "change": _change,
     "resume": _resume,
     "restart": _restart,
@@ -223,7 +281,7 @@ def _next(ctx: Context, session: Session, step: Step) -> Outcome:
     if _state(session).get("editing"):
         return _summary(ctx, session)
     main = PARENT.get(step, step)
-    later = ORDER[ORDER.index(main) + 1 :]
+    later = _unknown_steps(_profile(session), ORDER[ORDER.index(main) + 1 :])
     if not later:
         return _done(ctx, session)
     return _ask(ctx, _at(session, later[0]))
@@ -282,8 +340,7 @@ def _ask(ctx: Context, session: Session, note: str | None = None) -> Outcome:
     if note is not None:
         text = f"{ctx.say(note)}\n\n{text}"
     buttons = _question_buttons(ctx, session, step)
-    # At the travel question a typed number means miles, so buttons are picked by label only.
-    return Outcome((Reply(text, Status.PROMPT, buttons, numbered=step != Step.TRAVEL),), session)
+    return Outcome((Reply(text, Status.PROMPT, buttons),), session)
 
 
 def _reask(ctx: Context, session: Session, note: str) -> Outcome:
@@ -379,10 +436,14 @@ def _apply_choice(ctx: Context, session: Session, step: Step, value: str) -> Out
 
 
 def _set_subjects(ctx: Context, session: Session, subjects: tuple[str, ...]) -> Outcome:
+    """Typing "primary" as the subject, as the question suggests, answers the age group too."""
     profile = _profile(session)
     if profile.phase == Phase.PRIMARY and "primary" not in subjects:
         subjects = ("primary", *subjects)
-    return _next(ctx, _answered(session, replace(profile, subjects=subjects), Step.SUBJECT), Step.SUBJECT)
+    profile = replace(profile, subjects=subjects)
+    if "primary" in subjects and profile.phase is None:
+        profile = replace(profile, phase=Phase.PRIMARY)
+    return _next(ctx, _answered(session, profile, Step.SUBJECT), Step.SUBJECT)
 
 
 def _set_phase(ctx: Context, session: Session, phase: Phase) -> Outcome:
@@ -477,6 +538,40 @@ def _answer_then_reask(ctx: Context, text: str, session: Session, found: Match) 
     answered = answer_text(ctx, text, session, found)
     asked = _ask(ctx, session, "preferences.back_to_questions")
     return Outcome((*answered.replies, *asked.replies), asked.session)
+
+
+# Fields that answer each question, for telling which questions one typed line answers.
+STEP_FIELDS: dict[Step, tuple[str, ...]] = {
+    Step.SUBJECT: ("subjects",),
+    Step.PHASE: ("phase",),
+    Step.PLACE: ("place", "abroad", "nation", "lives_in_england", "pay_area"),
+    Step.TRAVEL: ("travel_miles",),
+    Step.DEGREE: ("degree",),
+    Step.GCSE: ("gcse_english", "gcse_maths", "gcse_science"),
+    Step.SALARY: ("needs_salary",),
+    Step.MODE: ("mode",),
+    Step.START: ("start",),
+    Step.VISA: ("needs_visa",),
+}
+
+
+def _told_facts(ctx: Context, text: str, session: Session, step: Step) -> Outcome | None:
+    """A line that tells more than the current question asks fills every question it answers."""
+    main = PARENT.get(step, step)
+    noted = note_facts(ctx, text, session, str(main))
+    if main not in STEP_FIELDS:  # the summary: show it again with what they told us
+        return with_note(_summary(ctx, noted.session), noted) if noted.line is not None else None
+    stated = set(noted.found.to_dict())
+    if noted.buttons and not stated:  # only about someone else: ask whose it is, then this question again
+        return with_note(_ask(ctx, noted.session), noted)
+    if noted.line is None or stated <= set(STEP_FIELDS[main]):
+        return None  # nothing, or only this question's answer: the question's own reader knows it best
+    filled = [s for s, names in STEP_FIELDS.items() if stated & set(names)]
+    answered = [s for s in _state(noted.session).get("answered", []) if s not in filled]
+    moved = _saved(noted.session, _profile(noted.session), answered=answered + [str(s) for s in filled])
+    if main in filled or _known(_profile(moved), main):
+        return with_note(_next(ctx, moved, main), noted)
+    return with_note(_ask(ctx, moved), noted)
 
 
 def _not_understood(ctx: Context, text: str, session: Session, note: str, **params: object) -> Outcome:
@@ -596,15 +691,27 @@ def _summary(ctx: Context, session: Session, note: str | None = None) -> Outcome
         text = ctx.say("preferences.summary", lines="\n".join(line for _, line in lines))
     else:
         text = ctx.say("preferences.summary_empty")
+    extras = extra_lines(ctx, _profile(session))
+    if extras:
+        kept = [ctx.say("profile.other_line", fact=fact) for _, fact in extras]
+        text = f"{text.rstrip()}\n\n" + "\n".join([ctx.say("profile.other_heading"), *kept])
     if note is not None:
         text = f"{ctx.say(note)}\n\n{text}"
     buttons = [Button(line, make_payload(NAME, "edit", step)) for step, line in lines]
+    buttons += [
+        Button(_short(ctx.say("profile.button_forget", fact=fact)), make_payload(NAME, "forget", field))
+        for field, fact in extras
+    ]
     buttons += [
         Button(ctx.say("preferences.button_show"), make_payload(NAME, "done")),
         Button(ctx.say("preferences.button_start_again"), make_payload(NAME, "restart")),
         Button(ctx.say("preferences.button_menu"), make_payload("start", "menu")),
     ]
     return Outcome((Reply(text, Status.PROMPT, tuple(buttons)),), session)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _summary_line(ctx: Context, session: Session, step: Step) -> str:

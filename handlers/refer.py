@@ -428,6 +428,11 @@ def _preference_value(ctx: Context, key: str, value: Any) -> str | None:
         return str(value.get("name", ""))
     if key == "travel_miles" and isinstance(value, int | float):
         return f"{value:g}"
+    if key in ("age", "current_job", "abroad") and isinstance(value, int | str):
+        return str(value)
+    if key == "degree_subject" and isinstance(value, str):
+        subject = ctx.content.knowledge.subjects.get(value)
+        return subject.name if subject is not None else value
     if isinstance(value, bool):
         return ctx.say("referral.value_yes" if value else "referral.value_no")
     if key in _CHOICE_FIELDS:

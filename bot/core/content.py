@@ -12,6 +12,7 @@ from bot.errors import KnowledgeError
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import Knowledge
 from bot.matching.matcher import Matcher
+from bot.shortlist.facts import FactFinder
 from bot.shortlist.geo import Gazetteer
 
 log = logging.getLogger(__name__)
@@ -19,18 +20,22 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Content:
-    """One consistent snapshot: knowledge, the matcher built on it, and the place list."""
+    """One consistent snapshot: knowledge, the matcher built on it, the place list and the fact finder."""
 
     knowledge: Knowledge
     matcher: Matcher
     gazetteer: Gazetteer
+    facts: FactFinder
 
 
 def load_content(config: Config, gazetteer: Gazetteer | None = None) -> Content:
     """Loads and indexes the knowledge folder; raises KnowledgeError listing every problem."""
     knowledge = load_knowledge(config.knowledge_dir)
     places = gazetteer or Gazetteer.load(config.knowledge_dir / "geo")
-    return Content(knowledge=knowledge, matcher=Matcher(knowledge, config.matching), gazetteer=places)
+    matcher = Matcher(knowledge, config.matching)
+    return Content(
+        knowledge=knowledge, matcher=matcher, gazetteer=places, facts=FactFinder(knowledge, places)
+    )
 
 
 class ContentHolder:

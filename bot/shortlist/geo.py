@@ -142,6 +142,17 @@ class Gazetteer:
         lat, lon, _district, county, region, country = row
         return Place(outcode, county, region, country, lat, lon, "postcode")
 
+    def district_of(self, place: Place) -> str:
+        """Returns the local authority district a place is in: its own, or the nearest postcode district's."""
+        if place.kind == "district":
+            return place.name
+        row = self._districts.get(place.name) if place.kind == "postcode" else None
+        if row is None:
+            row = min(
+                self._districts.values(), key=lambda d: haversine_miles(place.lat, place.lon, d[0], d[1])
+            )
+        return row[2]
+
     def find_in_text(self, text: str) -> Place | None:
         """Returns the place a longer message mentions, only when the mention is clear."""
         postcode = _POSTCODE_IN_TEXT.search(text)

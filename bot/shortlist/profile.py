@@ -10,7 +10,7 @@ from typing import Any
 from bot.knowledge.model import Phase
 from bot.shortlist.geo import Place
 
-__all__ = ["DEGREES", "GCSE_ANSWERS", "MODES", "STARTS", "Profile"]
+__all__ = ["DEGREES", "GCSE_ANSWERS", "MODES", "NATIONS", "PAY_AREAS", "STARTS", "Profile"]
 
 DEGREES = ("none", "studying", "first", "upper_second", "lower_second", "third", "other")
 GRADUATE_DEGREES = frozenset({"first", "upper_second", "lower_second", "third", "other"})
@@ -18,6 +18,10 @@ GCSE_ANSWERS = ("yes", "pending", "no")
 MODES = ("full_time", "part_time", "either")
 STARTS = ("next_september", "later", "not_sure")
 PLACE_KINDS = ("postcode", "region", "county", "district", "place")
+PAY_AREAS = ("inner_london", "outer_london", "london_fringe", "england")
+NATIONS = ("england", "wales", "scotland", "northern_ireland", "abroad")
+MIN_AGE, MAX_AGE = 16, 90
+MAX_TEXT = 60  # longest free text kept for a fact (a job, a place abroad)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +42,24 @@ class Profile:
     needs_visa: bool | None = None
     lives_in_england: bool | None = None
     teaching_experience: bool | None = None
+    degree_subject: str | None = None  # a subject id, or the words they used for another subject
+    age: int | None = None
+    career_changer: bool | None = None
+    current_job: str | None = None
+    has_qts: bool | None = None
+    overseas_qualification: bool | None = None
+    nation: str | None = None  # where they live: england, wales, scotland, northern_ireland or abroad
+    abroad: str | None = None  # the place abroad they named ("Bangkok")
+    pay_area: str | None = None  # the teacher pay area of their place
 
     @property
     def has_degree(self) -> bool:
         """Whether the person has finished a degree of any class."""
         return self.degree in GRADUATE_DEGREES
+
+    def merged(self, newer: Profile) -> Profile:
+        """Returns this profile with every answer the newer one states put over it."""
+        return Profile.from_dict({**self.to_dict(), **newer.to_dict()})
 
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-ready dict of the stated answers, leaving out the unanswered ones."""
@@ -89,6 +106,16 @@ def _subjects(value: Any) -> tuple[str, ...] | None:
     if not isinstance(value, list | tuple):
         return None
     return tuple(dict.fromkeys(item for item in value if isinstance(item, str) and item)) or None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip()[:MAX_TEXT] if isinstance(value, str) and value.strip() else None
+
+
+def _age(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if MIN_AGE <= value <= MAX_AGE else None
 
 
 def _phase(value: Any) -> Phase | None:
@@ -138,4 +165,13 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "needs_visa": _flag,
     "lives_in_england": _flag,
     "teaching_experience": _flag,
+    "degree_subject": _text,
+    "age": _age,
+    "career_changer": _flag,
+    "current_job": _text,
+    "has_qts": _flag,
+    "overseas_qualification": _flag,
+    "nation": _choice(NATIONS),
+    "abroad": _text,
+    "pay_area": _choice(PAY_AREAS),
 }

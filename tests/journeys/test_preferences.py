@@ -337,12 +337,16 @@ async def test_the_questions_survive_a_restart(config: Config, content: Content,
         await second.close()
 
 
-@pytest.mark.parametrize("typed", ["1", "2", "5", "7"])
-async def test_a_small_typed_distance_is_miles_not_a_button(chat: Chat, store: Any, typed: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "miles"), [("1", 5), ("3", 20), ("4", 40), ("7 miles", 7), ("about 15", 15)]
+)
+async def test_the_distance_step_is_numbered_like_every_other(
+    chat: Chat, store: Any, typed: str, miles: int
+) -> None:
     await chat.say("/shortlist")
     for _ in range(2):
         await chat.press("Skip")
     replies = await chat.say("Sheffield")
-    assert not replies[-1].numbered
+    assert replies[-1].numbered
     await chat.say(typed)
-    assert (await _profile(store, chat))["travel_miles"] == int(typed)
+    assert (await _profile(store, chat))["travel_miles"] == miles
