@@ -343,6 +343,7 @@ async def test_the_questions_survive_a_restart(config: Config, content: Content,
 async def test_the_distance_step_is_numbered_like_every_other(
     chat: Chat, store: Any, typed: str, miles: int
 ) -> None:
+    chat.channel = "terminal"  # the channel that shows buttons numbered
     await chat.say("/shortlist")
     for _ in range(2):
         await chat.press("Skip")
@@ -350,3 +351,12 @@ async def test_the_distance_step_is_numbered_like_every_other(
     assert replies[-1].numbered
     await chat.say(typed)
     assert (await _profile(store, chat))["travel_miles"] == miles
+
+
+async def test_where_buttons_have_no_numbers_a_typed_number_is_miles(chat: Chat, store: Any) -> None:
+    await chat.say("/shortlist")
+    for _ in range(2):
+        await chat.press("Skip")
+    await chat.say("Sheffield")
+    await chat.say("3")
+    assert (await _profile(store, chat))["travel_miles"] == 3
