@@ -391,8 +391,8 @@ class _Handlers:
             result = compare_routes(content, asked, f"{CHANNEL}:{visit.id}", defaults, today)
         subjects = sorted(((s.id, s.name) for s in content.knowledge.subjects.values()), key=lambda s: s[1])
         page = compare_page(self.channel.parts(visit.id), asked, subjects, result, shortlist.max_travel_miles)
-        status = 400 if result is not None and result.problems else 200
-        return visit.keep(HTMLResponse(page, status_code=status), self.max_age)
+        # A form with something to fix is still a page to show, as a GOV.UK form would answer it.
+        return visit.keep(HTMLResponse(page), self.max_age)
 
     async def widget(self, request: Request) -> Response:
         """The script a partner's page loads to show the chat in a corner."""
@@ -414,6 +414,10 @@ class _Handlers:
             raise HTTPException(404)
         headers = {"Cache-Control": "public, max-age=300"}
         return Response(path.read_bytes(), media_type=STATIC_TYPES[path.suffix], headers=headers)
+
+    async def no_icon(self, request: Request) -> Response:
+        """Browsers ask for an icon; the plain design has none, and says so without an error."""
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
     async def health(self, request: Request) -> Response:
         """Reports that the server answers, with the knowledge version it serves."""
@@ -488,6 +492,7 @@ def build_web_app(app: App, key: bytes, clock: Callable[[], float] = time.monoto
         Route("/widget.js", handlers.widget, methods=["GET"]),
         Route("/static/{name}", handlers.static, methods=["GET"]),
         Route("/healthz", handlers.health, methods=["GET"]),
+        Route("/favicon.ico", handlers.no_icon, methods=["GET"]),
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:

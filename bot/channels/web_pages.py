@@ -188,9 +188,10 @@ def compare_page(
     )
     if problems:
         body += _error_summary(say, problems)
-    body += _compare_form(say, request, subjects, problems, max_miles)
+    # The answer comes before the form that asked for it, so it is the first thing read after the heading.
     if result is not None and not problems:
         body += _results(say, result)
+    body += _compare_form(say, request, subjects, problems, max_miles)
     title = say("web.compare_title")
     if problems:
         title = f"{say('web.compare_errors_title')}: {title}"
@@ -261,7 +262,8 @@ def _compare_form(
         f'<fieldset class="field"{phase_described}><legend>{escape(say("web.compare_phase_label"))}</legend>'
         f"{phase_error}{radios}</fieldset>"
         f'<div class="field"><label for="miles">{escape(say("web.compare_miles_label"))}</label>'
-        f'<p id="miles-hint" class="hint">1 - {max_miles}</p>{miles_error}'
+        f'<p id="miles-hint" class="hint">{escape(say("web.compare_miles_hint", max=max_miles))}</p>'
+        f"{miles_error}"
         f'<input type="text" inputmode="numeric" id="miles" name="miles" class="short" '
         f'value="{escape(request.miles)}" aria-describedby="{_described("miles", miles_error)}"></div>'
         f'<button type="submit" class="button">{escape(say("web.compare_submit"))}</button></form>'
