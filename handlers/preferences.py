@@ -22,7 +22,16 @@ from bot.shortlist.geo import Place
 from bot.shortlist.money import start_year
 from bot.shortlist.profile import DEGREES, MODES, STARTS, Profile
 from handlers.ask import answer_text
-from handlers.profile import describe, extra_lines, forget_fact, keep_pending, note_facts, with_note
+from handlers.profile import (
+    describe,
+    extra_lines,
+    forget_fact,
+    keep_pending,
+    nation_note,
+    note_facts,
+    place_details,
+    with_note,
+)
 from handlers.shortlist import show_shortlist
 from handlers.smalltalk import small_talk_kind, small_talk_reply
 
@@ -464,8 +473,23 @@ def _set_travel(ctx: Context, session: Session, miles: float) -> Outcome:
 
 
 def _set_place(ctx: Context, session: Session, place: Place) -> Outcome:
-    profile = replace(_profile(session), place=place)
-    return _next(ctx, _answered(session, profile, Step.PLACE, candidates=[]), Step.PLACE)
+    found = place_details(ctx, Profile(place=place))
+    profile = replace(_profile(session).merged(found), abroad=None)
+    moved = _next(ctx, _answered(session, profile, Step.PLACE, candidates=[]), Step.PLACE)
+    return _with_nation_note(ctx, moved, profile)
+
+
+def _set_outside(ctx: Context, session: Session, name: str, nation: str) -> Outcome:
+    """A place outside Great Britain: no distances to measure, and advice about training from there."""
+    outside = Profile(abroad=name, nation=nation, lives_in_england=False)
+    profile = replace(_profile(session).merged(outside), place=None, pay_area=None, travel_miles=None)
+    moved = _next(ctx, _answered(session, profile, Step.PLACE, candidates=[]), Step.PLACE)
+    return _with_nation_note(ctx, moved, profile)
+
+
+def _with_nation_note(ctx: Context, moved: Outcome, profile: Profile) -> Outcome:
+    note = nation_note(ctx, profile)
+    return moved if note is None else Outcome((Reply(note, Status.INFO), *moved.replies), moved.session)
 
 
 def _pick_place(ctx: Context, session: Session, index: str) -> Outcome:
@@ -639,6 +663,10 @@ def _read_place(ctx: Context, text: str, session: Session, step: Step) -> Outcom
     if not places:
         mentioned = ctx.content.gazetteer.find_in_text(text)
         places = [mentioned] if mentioned is not None else []
+    if not places:
+        outside = ctx.content.gazetteer.outside(text) or ctx.content.gazetteer.outside_in_text(text)
+        if outside is not None:
+            return _set_outside(ctx, _at(session, Step.PLACE), *outside)
     if not places:
         shown = text if len(text) <= 40 else text[:39] + "…"
         return _not_understood(ctx, text, session, "preferences.place_not_found", typed=shown)

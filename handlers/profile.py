@@ -20,6 +20,7 @@ __all__ = [
     "describe",
     "forget_fact",
     "keep_pending",
+    "nation_note",
     "note_facts",
     "place_details",
     "with_note",
@@ -60,9 +61,14 @@ def note_facts(ctx: Context, text: str, session: Session, step: str | None = Non
     lines: list[str] = []
     buttons: tuple[Button, ...] = ()
     if mine.to_dict():
-        kept = profile_of(session).merged(mine)
-        session = session.with_data(profile=_consistent(kept, mine).to_dict())
+        before = profile_of(session)
+        session = session.with_data(profile=_consistent(before.merged(mine), mine).to_dict())
         lines.append(ctx.say("profile.noted", facts=describe(ctx, mine)))
+        moved = (
+            nation_note(ctx, mine) if (mine.nation, mine.abroad) != (before.nation, before.abroad) else None
+        )
+        if moved is not None:  # first heard they live outside England: say what that means for them
+            lines.append(moved)
     theirs = place_details(ctx, facts.someone_elses)
     if theirs.to_dict():
         session = session.with_data(**{PENDING: theirs.to_dict()})
@@ -126,6 +132,15 @@ def place_details(ctx: Context, profile: Profile) -> Profile:
         lives_in_england=None if nation is None else nation == "england",
         pay_area=pay_area(ctx, place) if nation == "england" else None,
     )
+
+
+def nation_note(ctx: Context, profile: Profile) -> str | None:
+    """Returns the advice for someone living in Wales, Scotland, Northern Ireland or abroad, or None."""
+    if profile.nation in ("wales", "scotland", "northern_ireland"):
+        return ctx.say(f"nations.{profile.nation}").strip()
+    if profile.nation == "abroad":
+        return ctx.say("nations.abroad", place=profile.abroad or "").strip()
+    return None
 
 
 def pay_area(ctx: Context, place: Place) -> str | None:

@@ -109,8 +109,9 @@ def _route_blocks(ctx: Context, shortlist: Shortlist) -> list[str]:
     if not open_routes:
         blocks = [ctx.say("preferences.list_no_routes").strip()]
     else:
-        blocks = [ctx.say("preferences.list_routes_heading")]
-        blocks.extend(_route_block(ctx, n, fit) for n, fit in enumerate(open_routes, start=1))
+        # One block, so a message never ends part way through the numbered list.
+        numbered = [_route_block(ctx, n, fit) for n, fit in enumerate(open_routes, start=1)]
+        blocks = ["\n\n".join([ctx.say("preferences.list_routes_heading"), *numbered])]
     closed = [fit for fit in shortlist.routes if not fit.eligible]
     if closed:
         lines = [
@@ -171,7 +172,8 @@ def _provider_line(ctx: Context, profile: Profile, fit: ProviderFit) -> str:
 
 def _distance(ctx: Context, profile: Profile, miles: float | None) -> str:
     if miles is None:
-        return ctx.say("preferences.list_distance_remote") if profile.place is not None else ""
+        where = profile.place is not None or profile.abroad is not None
+        return ctx.say("preferences.list_distance_remote") if where else ""
     rounded = round(miles)
     if rounded < 1:
         return ctx.say("preferences.list_distance_under_one")

@@ -14,6 +14,7 @@ __all__ = ["ELIGIBILITY_RULES", "FIT_RULES", "Finding", "Reason", "judge_route",
 MESSAGES = "shortlist"
 SALARIED = frozenset({Funding.SALARY, Funding.APPRENTICESHIP})
 SCIENCE_PHASES = frozenset({Phase.PRIMARY, Phase.EARLY_YEARS})
+UK_NATIONS = frozenset({"wales", "scotland", "northern_ireland"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def degree_rule(route: Route, profile: Profile) -> Finding | None:
             return Finding(reason("degree_needed_studying"))
         return None
     if profile.has_degree:
-        return Finding(reason("degree_not_needed_graduate"), score=-3)
+        return Finding(reason("degree_not_needed_graduate"), blocks=True)
     if profile.degree == "studying":
         return Finding(reason("degree_not_needed_studying"), score=-2)
     if profile.degree == "none":
@@ -118,9 +119,14 @@ def gcse_rule(route: Route, profile: Profile) -> Finding | None:
 def residence_rule(route: Route, profile: Profile) -> Finding | None:
     """Most routes are for people living in England; iQTS is only for those living outside it."""
     in_england = lives_in_england(profile)
+    in_uk = profile.nation in UK_NATIONS
     if route.lives_in == "england" and in_england is False:
-        return Finding(reason("residence_england_only"), blocks=True)
+        return Finding(
+            reason("residence_england_only_uk" if in_uk else "residence_england_only"), blocks=True
+        )
     if route.lives_in == "outside_england":
+        if in_uk:  # iQTS is meant for training abroad; the nation's own courses and England's come first
+            return Finding(reason("residence_outside_uk_nation"), score=-3)
         if in_england is True:
             return Finding(reason("residence_outside_only"), blocks=True)
         if in_england is None:
@@ -131,8 +137,8 @@ def residence_rule(route: Route, profile: Profile) -> Finding | None:
 
 def visa_rule(route: Route, profile: Profile) -> Finding | None:
     """A person who needs a visa needs a route whose provider or school can sponsor one."""
-    if profile.needs_visa is not True:
-        return None
+    if profile.needs_visa is not True or route.lives_in == "outside_england":
+        return None  # a route trained where the person lives abroad needs no UK visa
     if route.visa == "none":
         return Finding(reason("visa_none"), blocks=True)
     return Finding(reason(f"visa_{route.visa}"))
@@ -145,7 +151,8 @@ def experience_rule(route: Route, profile: Profile) -> Finding | None:
     if profile.teaching_experience is False:
         return Finding(reason("experience_needed_no"), blocks=True)
     if profile.teaching_experience is None:
-        return Finding(reason("experience_needed_unknown"), score=-2)
+        # Open only to people who already teach: unless they have said so, it is listed apart with why.
+        return Finding(reason("experience_needed_unknown"), blocks=True)
     return Finding(reason("experience_fits"), score=2)
 
 

@@ -282,6 +282,12 @@ _QTS = re.compile(
     r"\b(?:i\s+have|i'?ve\s+got|i\s+already\s+have|i'?ve\s+already\s+got|i\s+hold|already\s+(?:have|got|hold))\s+(?:my\s+)?qts\b"
     r"|\b(?:i'?m|i\s+am)\s+(?:already\s+)?(?:a\s+)?qualified\s+teacher\b|\balready\s+qualified\s+(?:as\s+a\s+)?teacher\b"
 )
+# Teaching already, without qualified teacher status: what assessment only asks for.
+_TEACHES = re.compile(
+    r"\bunqualified\s+teacher\b|\bteach(?:ing)?\s+(?:\w+\s+){0,3}?without\s+(?:qts|qualified\s+teacher\s+status)\b"
+    r"|\b(?:i'?ve|i\s+have)\s+been\s+teaching\s+(?:for\s+)?\d+\s+years\b|\bcover\s+supervisor\b"
+)
+_NEVER_TAUGHT = re.compile(r"\b(?:never|not\s+yet|haven'?t\s+ever)\s+taught\b|\bno\s+teaching\s+experience\b")
 _NO_QTS = re.compile(
     r"\b(?:don'?t|do\s+not)\s+have\s+(?:my\s+)?qts\b|\bnot\s+(?:yet\s+)?(?:a\s+)?qualified\s+teacher\b"
 )
@@ -371,7 +377,15 @@ class FactFinder:
         found.update(_gcses(lowered))
         profile = Profile.from_dict(found)
         place = self.place(clause) if bare_places or _HOME.search(lowered) else None
-        return replace(profile, place=place) if place is not None else profile
+        if place is not None:
+            return replace(profile, place=place)
+        outside = self._gazetteer.outside_in_text(clause) or (
+            self._gazetteer.outside(clause) if bare_places else None
+        )
+        if outside is None:
+            return profile
+        name, nation = outside
+        return replace(profile, abroad=name, nation=nation, lives_in_england=False)
 
     def _subjects_in(self, clause: str, bare: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Returns (subjects to teach, subjects studied) named in one clause."""
@@ -494,6 +508,10 @@ def _person(lowered: str) -> dict[str, Any]:
         found["needs_visa"] = True
     if _OVERSEAS.search(lowered):
         found["overseas_qualification"] = True
+    if _NEVER_TAUGHT.search(lowered):
+        found["teaching_experience"] = False
+    elif _TEACHES.search(lowered):
+        found["teaching_experience"] = True
     if _NO_QTS.search(lowered):
         found["has_qts"] = False
     elif _QTS.search(lowered):

@@ -24,6 +24,12 @@ _FULL_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _OUTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 _POSTCODE_IN_TEXT = re.compile(r"\b([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s?([0-9][A-Za-z]{2})\b")
 _WORD = re.compile(r"[^\W_]+")
+# Only these say that a place outside Great Britain is where someone lives ("I'm from Nigeria" may not).
+_LIVES_IN = re.compile(
+    r"\b(?:live|lives|living|based|reside|residing|settled|work|working|teach|teaching)\s+(?:in|near|outside)\s+(?:the\s+)?"
+    r"|\b(?:i'?m|i\s+am|currently)\s+(?:in|over\s+in|out\s+in)\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
 # Every ASCII mark becomes a space, except apostrophes (dropped: "King's" is "kings") and "&" ("and").
 _PUNCTUATION = {chr(c): " " for c in range(128) if not chr(c).isalnum()}
 _ASCII_TABLE = str.maketrans(_PUNCTUATION | {"'": None, "`": None, "&": " and "})
@@ -90,6 +96,8 @@ class _Words:
     strong_cues: tuple[tuple[str, ...], ...]
     common_words: frozenset[str]
     not_places: frozenset[str]
+    # Places outside Great Britain: normalised name -> (name as written, "northern_ireland" or "abroad").
+    outside: dict[str, tuple[str, str]]
 
 
 class Gazetteer:
@@ -141,6 +149,20 @@ class Gazetteer:
             return None
         lat, lon, _district, county, region, country = row
         return Place(outcode, county, region, country, lat, lon, "postcode")
+
+    def outside(self, text: str) -> tuple[str, str] | None:
+        """Returns (name, "northern_ireland" or "abroad") when the text is a place outside Great Britain."""
+        return self._words.outside.get(normalise_place_name(text)) if len(text) <= LONGEST_NAME else None
+
+    def outside_in_text(self, text: str) -> tuple[str, str] | None:
+        """Returns the place outside Great Britain a message says the person lives in, if it says so."""
+        for found in _LIVES_IN.finditer(text):
+            after = normalise_place_name(text[found.end() :]).split()
+            for size in range(min(LONGEST_SPAN, len(after)), 0, -1):
+                named = self._words.outside.get(" ".join(after[:size]))
+                if named is not None:
+                    return named
+        return None
 
     def district_of(self, place: Place) -> str:
         """Returns the local authority district a place is in: its own, or the nearest postcode district's."""
@@ -313,6 +335,11 @@ def _read_words(path: Path) -> _Words:
         strong_cues=_phrases(data.get("strong_cues")),
         common_words=frozenset(normalise_place_name(str(w)) for w in data.get("common_words") or ()),
         not_places=frozenset(normalise_place_name(str(w)) for w in data.get("not_places") or ()),
+        outside={
+            normalise_place_name(str(name)): (str(name), nation)
+            for nation in ("abroad", "northern_ireland")
+            for name in data.get(nation) or ()
+        },
     )
 
 

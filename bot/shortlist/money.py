@@ -10,7 +10,9 @@ from bot.shortlist.profile import Profile
 
 __all__ = ["route_money", "start_notes"]
 
-UNQUALIFIED_PAY = ("pay.current.unqualified.england.min", "pay.current.unqualified.england.max")
+UNQUALIFIED = "pay.current.unqualified"
+UNQUALIFIED_PAY = (f"{UNQUALIFIED}.england.min", f"{UNQUALIFIED}.england.max")
+LONDON_AREAS = ("inner_london", "outer_london", "london_fringe")
 FULL_TIME_FEE = "fees.current.full_time_max"
 PART_TIME_FEE = "fees.current.part_time_max"
 NON_UK_FEES = ("fees.non_uk.average", "fees.non_uk.max_full_time")
@@ -20,7 +22,7 @@ SEPTEMBER = 9
 def route_money(knowledge: Knowledge, route: Route, profile: Profile) -> tuple[Reason, ...]:
     """Returns what the route costs or pays, and any bursary for the person's subjects."""
     if route.funding in SALARIED:
-        return _salary_lines(knowledge, route)
+        return _salary_lines(knowledge, route, profile)
     return _fee_lines(knowledge, route, profile) + _bursary_lines(knowledge, route, profile)
 
 
@@ -36,11 +38,23 @@ def _present(*lines: Reason | None) -> tuple[Reason, ...]:
     return tuple(line for line in lines if line is not None)
 
 
-def _salary_lines(knowledge: Knowledge, route: Route) -> tuple[Reason, ...]:
+def _salary_lines(knowledge: Knowledge, route: Route, profile: Profile) -> tuple[Reason, ...]:
+    """The pay scale for the person's own area: inner or outer London, the fringe, or the rest of England."""
     name = "money_salary_apprenticeship" if route.funding == Funding.APPRENTICESHIP else "money_salary"
     low, high = UNQUALIFIED_PAY
     year = "pay.current.academic_year"
-    return _present(_with_facts(knowledge, name, {}, low=low, high=high, year=year))
+    area = profile.pay_area
+    if area in LONDON_AREAS:
+        low, high = f"{UNQUALIFIED}.{area}.min", f"{UNQUALIFIED}.{area}.max"
+        name = f"{name}_area"
+    elif (
+        area == "london"
+    ):  # somewhere in London, borough unknown: from outer London's lowest to inner's highest
+        low, high = f"{UNQUALIFIED}.outer_london.min", f"{UNQUALIFIED}.inner_london.max"
+        name = f"{name}_london"
+    area_name = knowledge.messages.get(f"shortlist.pay_area_{area}", "")
+    params = {"area": area_name} if area in LONDON_AREAS else {}
+    return _present(_with_facts(knowledge, name, params, low=low, high=high, year=year))
 
 
 def _route_fee(knowledge: Knowledge, route: Route) -> Reason | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.knowledge.model import Knowledge, Provider, Route
-from bot.shortlist.eligibility import Reason, judge_route
+from bot.shortlist.eligibility import UK_NATIONS, Reason, judge_route, reason
 from bot.shortlist.geo import haversine_miles
 from bot.shortlist.money import route_money, start_notes
 from bot.shortlist.profile import Profile
@@ -92,8 +92,20 @@ def build_shortlist(
     ]
     ordered = sorted(fitting, key=lambda fit: (-fit.score, fit.band, shuffle_key(seed, fit.provider_id)))
     shown = ordered[: max(0, max_providers)]
-    notes = start_notes(knowledge, profile, today)
+    notes = (*profile_notes(profile), *start_notes(knowledge, profile, today))
     return Shortlist(tuple(routes), tuple(shown), len(ordered) - len(shown), notes)
+
+
+def profile_notes(profile: Profile) -> tuple[Reason, ...]:
+    """Notes that come first because of who the person is: already qualified, or living outside England."""
+    notes: list[Reason] = []
+    if profile.has_qts:
+        notes.append(reason("already_qts"))
+    if profile.nation in UK_NATIONS:
+        notes.append(Reason(f"nations.{profile.nation}"))
+    elif profile.nation == "abroad":
+        notes.append(Reason("nations.abroad", (("place", profile.abroad or ""),)))
+    return tuple(notes)
 
 
 def rank_routes(knowledge: Knowledge, profile: Profile, seed: str) -> list[RouteFit]:
@@ -116,7 +128,10 @@ def provider_fit(
     subjects = offered_subjects(knowledge, provider, profile)
     if not offered or subjects is None or not offers_phase(provider, profile):
         return None
-    remote = all(_trains_from_abroad(knowledge, fit.route_id) for fit in offered)
+    # iQTS is trained where the person lives, so distance does not apply; unless they live in the UK.
+    remote = profile.nation not in UK_NATIONS and all(
+        _trains_from_abroad(knowledge, f.route_id) for f in offered
+    )
     distance = None if remote else provider_distance(provider, profile)
     if distance is not None and profile.travel_miles is not None and distance > profile.travel_miles:
         return None

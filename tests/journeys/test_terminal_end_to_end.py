@@ -27,7 +27,7 @@ USER = "u1"
 WAIT_SECONDS = 60.0
 BRIGHTON_ANSWERS = ["/shortlist", "physics", "Secondary", "Brighton", "40 miles", "2:1", "All three", "No"]
 BRIGHTON_ANSWERS += ["Full time", "Not sure yet", "No"]
-PROVIDERS = ("university-of-sussex", "university-of-chichester")
+PROVIDERS = ("university-of-sussex", "south-farnham-scitt")
 
 
 @pytest.fixture

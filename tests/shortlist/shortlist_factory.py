@@ -116,6 +116,12 @@ def facts() -> dict[str, Fact]:
         ("pay.2025-26.unqualified.england.min", 22601, "2025/26", "gbp"),
         ("pay.2025-26.unqualified.england.max", 35259, "2025/26", "gbp"),
         ("pay.2025-26.academic_year", "2025/26", "2025/26", None),
+        ("pay.2025-26.unqualified.london_fringe.min", 24066, "2025/26", "gbp"),
+        ("pay.2025-26.unqualified.london_fringe.max", 36718, "2025/26", "gbp"),
+        ("pay.2025-26.unqualified.outer_london.min", 26789, "2025/26", "gbp"),
+        ("pay.2025-26.unqualified.outer_london.max", 39450, "2025/26", "gbp"),
+        ("pay.2025-26.unqualified.inner_london.min", 28343, "2025/26", "gbp"),
+        ("pay.2025-26.unqualified.inner_london.max", 40994, "2025/26", "gbp"),
         ("cycle.2027-28.apply_opens", date(2026, 10, 6), "2027/28", None),
         ("cycle.2027-28.candidate_deadline", date(2027, 8, 20), "2027/28", None),
     ]

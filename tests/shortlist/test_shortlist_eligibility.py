@@ -48,12 +48,11 @@ def test_a_student_keeps_postgraduate_routes_with_a_note() -> None:
     assert "shortlist.degree_needed_studying" in keys(reasons)
 
 
-def test_a_graduate_is_steered_away_from_degree_routes() -> None:
-    eligible, score, reasons = judge_route(APPRENTICESHIP, GRADUATE)
-    _, pgce_score, _ = judge_route(PGCE, GRADUATE)
-    assert eligible
-    assert score < pgce_score
-    assert "shortlist.degree_not_needed_graduate" in keys(reasons)
+def test_a_route_for_people_without_a_degree_is_closed_to_a_graduate() -> None:
+    eligible, _, reasons = judge_route(APPRENTICESHIP, GRADUATE)
+    assert not eligible
+    assert keys(reasons)[0] == "shortlist.degree_not_needed_graduate"
+    assert judge_route(PGCE, GRADUATE)[0]
 
 
 def test_without_a_degree_the_degree_routes_fit_best() -> None:
@@ -119,8 +118,8 @@ def test_assessment_only_needs_teaching_experience() -> None:
     teacher = judge_route(ASSESSMENT, Profile(degree="first", teaching_experience=True))
     unknown = judge_route(ASSESSMENT, Profile(degree="first"))
     assert teacher[0]
-    assert unknown[0]
-    assert teacher[1] > unknown[1]
+    assert not unknown[0]  # only people who say they already teach see it as open
+    assert keys(unknown[2]) == ["shortlist.experience_needed_unknown"]
 
 
 def test_phase_must_match() -> None:
@@ -145,6 +144,19 @@ def test_part_time_wish_favours_routes_offering_it() -> None:
     assert judge_route(PGCE, either)[1] == judge_route(FULL_TIME_ONLY, either)[1]
 
 
-def test_an_empty_profile_closes_nothing() -> None:
-    for candidate in (PGCE, SALARIED, APPRENTICESHIP, ASSESSMENT, IQTS, PRIMARY_ONLY):
+def test_an_empty_profile_closes_only_what_needs_a_stated_condition() -> None:
+    for candidate in (PGCE, SALARIED, APPRENTICESHIP, IQTS, PRIMARY_ONLY):
         assert judge_route(candidate, Profile())[0]
+    assert not judge_route(ASSESSMENT, Profile())[0]
+
+
+def test_living_in_wales_keeps_english_routes_open_and_puts_iqts_last() -> None:
+    welsh = Profile(degree="first", nation="wales", lives_in_england=False)
+    anywhere = route("pgce-anywhere", lives_in="any")
+    assert judge_route(anywhere, welsh)[0]
+    england_only = judge_route(PGCE, welsh)
+    assert not england_only[0]
+    assert keys(england_only[2]) == ["shortlist.residence_england_only_uk"]
+    _, score, reasons = judge_route(IQTS, welsh)
+    assert score < judge_route(anywhere, welsh)[1]
+    assert "shortlist.residence_outside_uk_nation" in keys(reasons)
