@@ -15,6 +15,7 @@ from bot.commands.database import open_existing
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
 from bot.knowledge.values import message
+from bot.referrals.delivery import remove_previews
 from bot.referrals.model import ReferralStatus
 from bot.storage.base import Store
 
@@ -54,11 +55,13 @@ def run(args: argparse.Namespace) -> int:
     if setting is None:
         return 1
     config, knowledge, store = setting.config, setting.knowledge, setting.store
-    counts, changed = asyncio.run(purge(config, store, SystemClock(), dry_run=args.dry_run))
+    counts, changed, previews = asyncio.run(purge(config, store, SystemClock(), dry_run=args.dry_run))
     key = "admin.purge_dry_run" if args.dry_run else "admin.purge_done"
     cutoff = cutoff_for(config, SystemClock()).date().isoformat()
     days = config.privacy.retention_days
     print(message(knowledge, key, cutoff=cutoff, days=days, changed=changed, **asdict(counts)))
+    if previews:
+        print(message(knowledge, "admin.purge_previews", count=previews, folder=config.digest.outbox_dir))
     return 0
 
 
@@ -67,16 +70,22 @@ def cutoff_for(config: Config, clock: Clock) -> datetime:
     return clock.now() - timedelta(days=config.privacy.retention_days)
 
 
-async def purge(config: Config, store: Store, clock: Clock, dry_run: bool) -> tuple[PurgeCounts, int]:
-    """Opens the store, counts what is past retention, removes it unless dry_run, and closes the store."""
+async def purge(config: Config, store: Store, clock: Clock, dry_run: bool) -> tuple[PurgeCounts, int, int]:
+    """Opens the store, counts what is past retention, removes it unless dry_run, and closes the store.
+
+    Returns the counts, the rows changed and the digest previews deleted from digest.outbox_dir.
+    """
     cutoff = cutoff_for(config, clock)
     await store.open()
     try:
         counts = await purgeable(store, cutoff)
-        changed = 0 if dry_run else await store.purge_before(cutoff)
+        if dry_run:
+            return counts, 0, 0
+        changed = await store.purge_before(cutoff)
+        previews = await remove_previews(config.digest.outbox_dir, store, cutoff)
     finally:
         await store.close()
-    return counts, changed
+    return counts, changed, previews
 
 
 async def purgeable(store: Store, cutoff: datetime) -> PurgeCounts:
@@ -98,7 +107,13 @@ async def purge_job(app: App, clock: Clock) -> int:
     """Removes personal data past the retention period from the running bot's store; returns rows changed."""
     cutoff = cutoff_for(app.config, clock)
     changed = await app.store.purge_before(cutoff)
-    log.info("purged personal data older than %s: %d rows changed", cutoff.date(), changed)
+    previews = await remove_previews(app.config.digest.outbox_dir, app.store, cutoff)
+    log.info(
+        "purged personal data older than %s: %d rows changed, %d digest previews deleted",
+        cutoff.date(),
+        changed,
+        previews,
+    )
     return changed
 
 

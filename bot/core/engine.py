@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from typing import TypeVar
@@ -14,7 +14,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.content import ContentHolder
 from bot.core.handoff import Handoff, NoHandoff
 from bot.core.journey import Context, Journey, Outcome
-from bot.core.routing import clean_text, parse_command, parse_payload
+from bot.core.routing import campaign_code, clean_field, clean_turn, parse_command, parse_payload
 from bot.core.session import Session
 from bot.core.types import Button, Reply, Status, Turn, button_numbers
 from bot.errors import AlreadyAccepted, StorageError
@@ -84,6 +84,7 @@ class Engine:
 
     async def handle(self, turn: Turn) -> list[Reply]:
         """Handles one turn and returns the replies; turns of one person run one at a time."""
+        turn = clean_turn(turn)
         _, replies = await self._locks.run((turn.channel, turn.user_id), lambda: self._handle(turn))
         return replies
 
@@ -92,8 +93,9 @@ class Engine:
 
         An update id accepted before is not handled again, so a redelivery after a crash changes nothing.
         """
+        turn = clean_turn(turn)
         key = (turn.channel, turn.user_id)
-        intake, _ = await self._locks.run(key, lambda: self._handle(turn, update_id, address))
+        intake, _ = await self._locks.run(key, lambda: self._handle(turn, clean_field(update_id), address))
         return intake
 
     async def resume(self, channel: str, user_id: str) -> list[Reply]:
@@ -102,6 +104,7 @@ class Engine:
 
     async def mark_inactive(self, channel: str, user_id: str) -> None:
         """Records that a person can no longer be messaged (for example, they blocked the bot)."""
+        channel, user_id = clean_field(channel), clean_field(user_id)
 
         async def work() -> list[Reply]:
             session = await self.store.get_session(channel, user_id)
@@ -114,7 +117,7 @@ class Engine:
     async def _handle(
         self, turn: Turn, update_id: str | None = None, address: str | None = None
     ) -> tuple[Intake, list[Reply]]:
-        turn = replace(turn, text=clean_text(turn.text), at=self.clock.now())
+        turn = replace(turn, at=self.clock.now())
         ctx = self._context(turn)
         try:
             if update_id is not None and await self.store.is_accepted(turn.channel, update_id):
@@ -143,14 +146,37 @@ class Engine:
         )
         record = self._record(turn, outcome, replies, saved)
         try:
-            await self.store.save_turn(saved, record, update_id=update_id, outbox=outbox)
+            if outcome.anonymous:
+                kept = await self._save_erased(turn, record, update_id, outbox)
+            else:
+                await self.store.save_turn(saved, record, update_id=update_id, outbox=outbox)
+                kept = True
         except AlreadyAccepted:
-            log.info("a %s update delivered twice at once was handled once", turn.channel)
-            return Intake.DUPLICATE, []
+            kept = False
         except StorageError:
             log.exception("could not save a turn")
             return Intake.FAILED, [self._error_reply(ctx)]
+        if not kept:
+            log.info("a %s update delivered twice at once was handled once", turn.channel)
+            return Intake.DUPLICATE, []
         return Intake.ACCEPTED, replies
+
+    async def _save_erased(
+        self, turn: Turn, record: TurnRecord, update_id: str | None, outbox: Sequence[Outgoing]
+    ) -> bool:
+        """Logs the turn of someone just erased, saving no session: one now would be a new row about them.
+
+        Returns False when the update was accepted before. The anonymous turn is logged after the update is
+        accepted; a crash in between loses one count, never a reply.
+        """
+        if update_id is not None and not await self.store.accept_update(
+            turn.channel, update_id, turn.at, outbox
+        ):
+            return False
+        if update_id is None and outbox:
+            await self.store.enqueue(outbox)
+        await self.store.log_turn(record)
+        return True
 
     def _context(self, turn: Turn) -> Context:
         return Context(
@@ -172,9 +198,9 @@ class Engine:
             session = Session(
                 channel=turn.channel, user_id=turn.user_id, created_at=turn.at, updated_at=turn.at
             )
-        campaign = turn.start_payload or self._start_args(turn.text)
+        campaign = turn.start_payload or campaign_code(self._start_args(turn.text))
         if campaign and session.campaign is None:
-            session = replace(session, campaign=campaign[:64])
+            session = replace(session, campaign=campaign)
         return session if session.active else replace(session, active=True)
 
     @staticmethod

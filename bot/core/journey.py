@@ -25,7 +25,7 @@ class Outcome:
     replies: tuple[Reply, ...]
     session: Session
     log_text: str | None = None  # replaces the typed text in the turn log (e.g. contact details)
-    anonymous: bool = False  # log this turn with no user id, text or payload (after /forget)
+    anonymous: bool = False  # after /forget: log this turn with no user id, text or payload; save no session
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,10 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from contextlib import suppress
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
@@ -16,6 +19,7 @@ from bot.config import DigestConfig, SmtpConfig
 from bot.errors import DeliveryError
 from bot.knowledge.model import Provider
 from bot.referrals.digest import Digest
+from bot.storage.base import Store
 
 __all__ = [
     "ChatSender",
@@ -25,6 +29,7 @@ __all__ = [
     "TelegramDigestSink",
     "UnavailableSender",
     "email_message",
+    "remove_previews",
     "split_text",
 ]
 
@@ -32,6 +37,7 @@ log = logging.getLogger(__name__)
 
 # Telegram refuses messages longer than 4096 characters; stay a little under.
 TELEGRAM_TEXT_LIMIT = 4000
+PREVIEW_HEADER = "X-Careers-Bot-Referrals"
 
 
 class DigestSink(Protocol):
@@ -142,12 +148,51 @@ class EmlSink:
 
     async def deliver(self, provider: Provider, digest: Digest) -> None:
         """Writes the digest as <provider>-<digest id>.eml, replacing an earlier file of the same digest."""
-        data = email_message(provider, digest, self._from).as_bytes()
+        message = email_message(provider, digest, self._from)
+        # Lets the purge find previews that hold someone who has since been erased (remove_previews).
+        message[PREVIEW_HEADER] = " ".join(digest.referral_ids)
+        data = message.as_bytes()
         path = self.folder / f"{provider.id}-{digest.digest_id}.eml"
         try:
             await asyncio.to_thread(_write, path, data)
         except OSError as exc:
             raise DeliveryError(f"could not write {path}: {exc}") from exc
+
+
+async def remove_previews(folder: Path, store: Store, cutoff: datetime) -> int:
+    """Deletes dry-run .eml files older than cutoff or naming a referral no longer stored; returns how many.
+
+    A preview holds people's details as they were: once they are erased or purged, it must go too.
+    """
+    previews = await asyncio.to_thread(_previews, folder)
+    named = {i for ids in previews.values() if ids is not None for i in ids}
+    stored = {r.id for r in await store.referrals_by_id(named)}
+    stale = [
+        path
+        for path, ids in previews.items()
+        if ids is None or not set(ids) <= stored or _modified(path) < cutoff
+    ]
+    for path in stale:
+        with suppress(FileNotFoundError):
+            await asyncio.to_thread(path.unlink)
+    return len(stale)
+
+
+def _previews(folder: Path) -> dict[Path, tuple[str, ...] | None]:
+    """Maps each .eml file to the referral ids its header names (None when it names none)."""
+    found: dict[Path, tuple[str, ...] | None] = {}
+    for path in sorted(folder.glob("*.eml")) if folder.is_dir() else []:
+        with path.open("rb") as file:
+            value = BytesHeaderParser().parse(file).get(PREVIEW_HEADER)
+        found[path] = None if value is None else tuple(str(value).split())
+    return found
+
+
+def _modified(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _write(path: Path, data: bytes) -> None:

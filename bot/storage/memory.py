@@ -339,6 +339,7 @@ class MemoryStore:
         self._feedback = [f for f in self._feedback if (f.channel, f.user_id) != mine]
         for referral in referrals:
             del self._referrals[referral.id]
+        self._unlink({r.id for r in referrals})
         sessions = 1 if self._sessions.pop(mine, None) is not None else 0
         self._outbox = {
             i: q for i, q in self._outbox.items() if (q.outgoing.channel, q.outgoing.user_id) != mine
@@ -385,7 +386,15 @@ class MemoryStore:
         ]
         for referral_id in old:
             del self._referrals[referral_id]
+        self._unlink(set(old))
         return len(old)
+
+    def _unlink(self, referral_ids: set[str]) -> None:
+        """Drops these referrals from the digest ledger, which keeps no id of someone no longer held."""
+        for digest_id, record in self._digests.items():
+            kept = tuple(i for i in record.referral_ids if i not in referral_ids)
+            if kept != record.referral_ids:
+                self._digests[digest_id] = replace(record, referral_ids=kept)
 
     def _blank_turns(self, cutoff: datetime) -> int:
         changed = 0

@@ -133,6 +133,25 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_by_person ON outbox (channel, user_id);
     CREATE INDEX outbox_by_finished ON outbox (finished_at) WHERE finished_at IS NOT NULL;
     """,
+    # 4: session rows that could not be read, kept for inspection until the purge or an erasure
+    """
+    CREATE TABLE set_aside_sessions (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        journey,
+        step,
+        data,
+        campaign,
+        active,
+        created_at,
+        updated_at,
+        reason TEXT NOT NULL,
+        set_aside_at TEXT NOT NULL
+    );
+    CREATE INDEX set_aside_by_person ON set_aside_sessions (channel, user_id);
+    CREATE INDEX set_aside_by_time ON set_aside_sessions (set_aside_at);
+    """,
 ]
 
 _VERSION_TABLE = """

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,7 +40,9 @@ from bot.storage.codec import (
 from bot.storage.migrations import MIGRATIONS, migrate
 from bot.storage.recent import RecentRows
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "UnreadableRow"]
+
+log = logging.getLogger(__name__)
 
 Row = Sequence[Any]
 
@@ -149,15 +152,34 @@ class SqliteStore:
         """Returns the saved session, or None for someone new."""
         key = (channel, user_id)
         row = self._recent.get(key)
-        if row is None:
-            changes = self._recent.changes
-            sql = f"SELECT {_SESSION} FROM sessions WHERE channel = ? AND user_id = ?"
-            rows = await self._fetch("read the session", sql, key)
-            if not rows:
-                return None
-            row = tuple(rows[0])
-            self._recent.remember(key, row, read_at_change=changes)
-        return _session(row)
+        if row is not None:
+            return _session(row)
+        changes = self._recent.changes
+        sql = f"SELECT {_SESSION} FROM sessions WHERE channel = ? AND user_id = ?"
+        rows = await self._fetch("read the session", sql, key)
+        if not rows:
+            return None
+        row = tuple(rows[0])
+        try:
+            session = _session(row)
+        except UnreadableRow as exc:
+            await self._set_aside(key, str(exc))
+            return None
+        self._recent.remember(key, row, read_at_change=changes)
+        return session
+
+    async def _set_aside(self, key: tuple[str, str], reason: str) -> None:
+        """Moves an unreadable session row to set_aside_sessions, so the person can start afresh."""
+        copy = (
+            f"INSERT INTO set_aside_sessions ({_SESSION}, reason, set_aside_at) "
+            f"SELECT {_SESSION}, ?, ? FROM sessions WHERE channel = ? AND user_id = ?"
+        )
+        async with self._transaction("set aside an unreadable session") as conn:
+            await conn.execute(copy, (reason, time_text(datetime.now(UTC)), *key))
+            await conn.execute("DELETE FROM sessions WHERE channel = ? AND user_id = ?", key)
+        self._recent.forget(key)
+        # No ids or contents here: the row itself is kept for whoever inspects it.
+        log.warning("a stored session could not be read (%s); set aside in set_aside_sessions", reason)
 
     async def save_session(self, session: Session) -> None:
         """Saves the session, replacing any earlier one for the same person."""
@@ -446,7 +468,7 @@ class SqliteStore:
             "ORDER BY created_at, channel, user_id"
         )
         rows = await self._fetch("read sessions", sql, (time_text(start), time_text(end)))
-        return [_session(row) for row in rows]
+        return list(_readable_sessions(rows))
 
     async def export_person(self, channel: str, user_id: str) -> dict[str, Any]:
         """Returns everything held about a person, as JSON-serialisable data."""
@@ -461,32 +483,46 @@ class SqliteStore:
             feedback = await conn.execute_fetchall(
                 f"SELECT {_FEEDBACK} FROM feedback {mine} ORDER BY at, id", person
             )
-        session = [plain(_session(row)) for row in sessions]
-        return {
+            set_aside = await conn.execute_fetchall(
+                f"SELECT {_SESSION}, reason, set_aside_at FROM set_aside_sessions {mine} ORDER BY id", person
+            )
+        session = [plain(s) for s in _readable_sessions(sessions)]
+        held: dict[str, Any] = {
             "session": session[0] if session else None,
             "turns": [plain(_turn(row)) for row in turns],
             "referrals": [plain(_referral(row)) for row in referrals],
             "feedback": [plain(_feedback(row)) for row in feedback],
         }
+        if set_aside:
+            names = [*_SESSION.split(", "), "reason", "set_aside_at"]
+            held["set_aside_sessions"] = [
+                {n: _as_text(v) for n, v in zip(names, row, strict=True)} for row in set_aside
+            ]
+        return held
 
     async def erase_person(self, channel: str, user_id: str) -> ErasureReport:
         """Deletes every row about a person, pending referrals included."""
         person = (channel, user_id)
         mine = "WHERE channel = ? AND user_id = ?"
         sent = f"SELECT DISTINCT provider_id FROM referrals {mine} AND status = 'sent' ORDER BY provider_id"
+        links = f"DELETE FROM digest_referrals WHERE referral_id IN (SELECT id FROM referrals {mine})"
         try:
             async with self._transaction("erase the person's data") as conn:
                 sent_to = await conn.execute_fetchall(sent, person)
+                await conn.execute(links, person)
                 counts = [
                     (await conn.execute(f"DELETE FROM {table} {mine}", person)).rowcount
-                    for table in ("turns", "referrals", "feedback", "sessions")
+                    for table in ("turns", "referrals", "feedback", "sessions", "set_aside_sessions")
                 ]
                 await conn.execute(f"DELETE FROM outbox {mine}", person)
         finally:
             # After the delete, so that no read that raced it leaves the old row behind.
             self._recent.forget(person)
-        turns, referrals, feedback, sessions = counts
-        return ErasureReport(turns, referrals, feedback, sessions, tuple(row[0] for row in sent_to))
+        await self._checkpoint()
+        turns, referrals, feedback, sessions, set_aside = counts
+        return ErasureReport(
+            turns, referrals, feedback, sessions + set_aside, tuple(row[0] for row in sent_to)
+        )
 
     async def purge_before(self, cutoff: datetime) -> int:
         """Removes personal data older than cutoff; turns keep only anonymous fields. Returns rows changed."""
@@ -498,10 +534,17 @@ class SqliteStore:
             "UPDATE turns SET text = '', user_id = '', payload = NULL "
             "WHERE at < ? AND (text <> '' OR user_id <> '' OR payload IS NOT NULL)",
             "UPDATE feedback SET user_id = '' WHERE at < ? AND user_id <> ''",
+            "DELETE FROM set_aside_sessions WHERE set_aside_at < ?",
         )
         changed = 0
         try:
             async with self._transaction("purge old data") as conn:
+                # The ledger forgets which digests held the referrals that go (not a change counted).
+                await conn.execute(
+                    "DELETE FROM digest_referrals WHERE referral_id IN (SELECT id FROM referrals WHERE "
+                    f"consented_at < ? AND NOT (status = 'pending' AND id IN ({_IN_FLIGHT})))",
+                    when,
+                )
                 for sql in steps:
                     changed += (await conn.execute(sql, when)).rowcount
                 # Accepted update ids and finished replies (which keep no text) are not personal data.
@@ -509,13 +552,27 @@ class SqliteStore:
                 await conn.execute("DELETE FROM outbox WHERE finished_at < ?", when)
         finally:
             self._recent.clear()
+        await self._checkpoint()
         return changed
+
+    async def _checkpoint(self) -> None:
+        """Copies the write-ahead log into the file and empties it, so erased rows leave no old copies there.
+
+        secure_delete has already zeroed the freed space in the pages the erasure wrote; until this, the
+        log still holds earlier versions of those pages.
+        """
+        rows = await self._fetch("checkpoint the database", "PRAGMA wal_checkpoint(TRUNCATE)", ())
+        if rows and rows[0][0]:
+            # Another connection (a staff command) is reading: the log is emptied at a later checkpoint.
+            log.warning("the write-ahead log could not be emptied after an erasure; it will be later")
 
     async def _configure(self, conn: aiosqlite.Connection) -> None:
         rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
         if rows[0][0] != "wal":
             raise StorageError(f"{self._path} cannot use write-ahead logging (journal mode {rows[0][0]})")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows are overwritten with zeros, so erased personal data does not stay in free space.
+        await conn.execute("PRAGMA secure_delete = ON")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
 
@@ -591,7 +648,8 @@ def _translated(action: str) -> Iterator[None]:
     """Turns any driver error into a StorageError that says what was being done."""
     try:
         yield
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeEncodeError) as exc:
+        # UnicodeEncodeError: text with lone surrogates, which the engine cleans before it gets here.
         raise StorageError(f"Could not {action}: {exc}") from exc
 
 
@@ -609,19 +667,54 @@ def _session_row(session: Session) -> tuple[Any, ...]:
     )
 
 
+class UnreadableRow(ValueError):
+    """A stored row that does not decode to a record; the message says why, without its contents."""
+
+
 def _session(row: Row) -> Session:
     channel, user_id, journey, step, data, campaign, active, created_at, updated_at = row
+    if not all(isinstance(v, str | None) for v in (journey, step, campaign)):
+        raise UnreadableRow("journey, step or campaign is not text")
+    try:
+        found = json_from_text(data)
+    except (TypeError, ValueError):
+        raise UnreadableRow("data is not JSON") from None
+    if not isinstance(found, dict):
+        raise UnreadableRow("data is not a JSON object")
     return Session(
         channel=channel,
         user_id=user_id,
         journey=journey,
         step=step,
-        data=json_from_text(data),
+        data=found,
         campaign=campaign,
         active=bool(active),
-        created_at=time_from_text(created_at),
-        updated_at=time_from_text(updated_at),
+        created_at=_stored_time(created_at, "created_at"),
+        updated_at=_stored_time(updated_at, "updated_at"),
     )
+
+
+def _stored_time(value: Any, column: str) -> datetime:
+    try:
+        at = time_from_text(value)
+    except (TypeError, ValueError):
+        raise UnreadableRow(f"{column} is not a time") from None
+    if at.utcoffset() is None:
+        raise UnreadableRow(f"{column} has no time zone")
+    return at
+
+
+def _readable_sessions(rows: Iterable[Row]) -> Iterator[Session]:
+    """Yields the sessions of the rows that can be read, logging the others."""
+    for row in rows:
+        try:
+            yield _session(row)
+        except UnreadableRow as exc:
+            log.warning("skipped a stored session that could not be read (%s)", exc)
+
+
+def _as_text(value: Any) -> Any:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _turn_row(record: TurnRecord) -> tuple[Any, ...]:

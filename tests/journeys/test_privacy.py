@@ -55,6 +55,11 @@ def sqlite_engine(config: Config, content: Content, sqlite_store: SqliteStore) -
     return Engine(config, ContentHolder(config, content), sqlite_store, build_journeys(), FixedClock(TODAY))
 
 
+def database_bytes(path: Path) -> bytes:
+    """Everything in the database file and its write-ahead log and shared-memory files, as they are now."""
+    return b"".join(p.read_bytes() for p in sorted(path.parent.glob(path.name + "*")))
+
+
 async def busy_person(chat: Chat, content: Content) -> None:
     """A person who asked a question, rated the answer, and asked to be put in touch with two providers."""
     await chat.say("how much is the physics bursary")
@@ -153,9 +158,7 @@ async def test_forget_removes_every_row_in_the_database_file(
     assert raw(path, f"SELECT count(*) FROM referrals {mine}", CHANNEL, USER) == [(0,)]
     assert raw(path, f"SELECT count(*) FROM feedback {mine}", CHANNEL, USER) == [(0,)]
     assert raw(path, f"SELECT count(*) FROM turns {mine}", CHANNEL, USER) == [(0,)]
-    assert raw(path, f"SELECT journey, step, data, campaign FROM sessions {mine}", CHANNEL, USER) == [
-        (None, None, "{}", None)
-    ]
+    assert raw(path, f"SELECT count(*) FROM sessions {mine}", CHANNEL, USER) == [(0,)]
     everything = "\n".join(
         str(row)
         for table in ("turns", "sessions", "referrals")
@@ -164,6 +167,26 @@ async def test_forget_removes_every_row_in_the_database_file(
     for secret in ("O'Neill", "sam@example.org", "7700", "brighton-fair"):
         assert secret not in everything
     assert raw(path, f"SELECT count(*) FROM turns {mine}", CHANNEL, OTHER) == [(1,)]
+
+
+async def test_forget_leaves_no_copy_in_the_files_while_the_bot_runs(
+    sqlite_engine: Engine, sqlite_store: SqliteStore, tmp_path: Path, content: Content
+) -> None:
+    chat = Chat(sqlite_engine, user_id=USER, channel=CHANNEL)
+    await busy_person(chat, content)
+    ids = [r.id for r in await sqlite_store.referrals_for(CHANNEL, USER)]
+    await sqlite_store.start_digest(
+        DigestRecord("d1", SHORTLISTED[0], tuple(ids[:1]), TODAY, None, 0, None, None)
+    )
+    await sqlite_store.finish_digest("d1", TODAY)
+    await chat.say("/forget")
+    await chat.press("Yes, delete everything")
+    path = tmp_path / "bot.sqlite3"
+    held = database_bytes(path)
+    for secret in ("O'Neill", "sam@example.org", "07700 900123", "+447700900123", "physics bursary", *ids):
+        assert secret.encode() not in held, secret
+    assert raw(path, "SELECT count(*) FROM digests") == [(1,)]
+    assert raw(path, "SELECT count(*) FROM digest_referrals") == [(0,)]
 
 
 async def test_forget_names_providers_that_already_have_the_details(

@@ -192,7 +192,7 @@ def test_brighton_physics_to_referral_mydata_and_forget(
     assert raw(database, "SELECT count(*) FROM referrals WHERE user_id = ?", USER) == [(0,)]
     assert raw(database, "SELECT count(*) FROM feedback WHERE user_id = ?", USER) == [(0,)]
     assert raw(database, "SELECT count(*) FROM turns WHERE user_id = ? AND text <> ''", USER) == [(0,)]
-    assert raw(database, "SELECT data FROM sessions WHERE user_id = ?", USER) == [("{}",)]
+    assert raw(database, "SELECT count(*) FROM sessions WHERE user_id = ?", USER) == [(0,)]
 
 
 def test_a_killed_chat_resumes_the_same_step(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from bot.config import Config
 from bot.core.clock import FixedClock
 from bot.core.content import Content, ContentHolder
 from bot.core.engine import Engine
+from bot.referrals.delivery import EmlSink
+from bot.referrals.ledger import run_digests
 from bot.reports.quality import topic_quality
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import TODAY
@@ -30,6 +33,7 @@ RECENT = TODAY - timedelta(days=10)
 @pytest.fixture
 async def app(config: Config, content: Content, tmp_path: Path) -> AsyncIterator[App]:
     """A bot on a SQLite file holding one conversation from 400 days ago and one from 10 days ago."""
+    config = replace(config, digest=replace(config.digest, outbox_dir=tmp_path / "outbox"))
     store = SqliteStore(tmp_path / "bot.sqlite3")
     await store.open()
     holder = ContentHolder(config, content)
@@ -53,7 +57,7 @@ async def test_a_dry_run_counts_and_changes_nothing(app: App) -> None:
     old_turns = [t for t in await store.turns_between(*EVER) if t.user_id == "ana"]
     before = await store.export_person("test", "ana")
 
-    counts, changed = await purge(app.config, store, FixedClock(TODAY), dry_run=True)
+    counts, changed, _ = await purge(app.config, store, FixedClock(TODAY), dry_run=True)
 
     assert counts == PurgeCounts(sessions=1, referrals=1, turns=len(old_turns), feedback=1)
     assert changed == 0
@@ -67,7 +71,7 @@ async def test_purge_blanks_old_turns_keeps_their_counts_and_keeps_recent_data(a
     ben_before = await store.export_person("test", "ben")
     old = sum(t.user_id == "ana" for t in turns_before)
 
-    counts, changed = await purge(app.config, store, FixedClock(TODAY), dry_run=False)
+    counts, changed, _ = await purge(app.config, store, FixedClock(TODAY), dry_run=False)
     await store.open()
 
     assert changed == counts.sessions + counts.referrals + counts.turns + counts.feedback == 3 + old
@@ -83,6 +87,23 @@ async def test_purge_blanks_old_turns_keeps_their_counts_and_keeps_recent_data(a
         "feedback": [],
     }
     assert await store.export_person("test", "ben") == ben_before
+
+
+async def test_purge_deletes_digest_previews_of_people_no_longer_kept(app: App, content: Content) -> None:
+    await app.store.add_referral(referral("r-cara", "cara", "university-of-sussex", RECENT, None))
+    folder = app.config.digest.outbox_dir
+    sinks = [EmlSink(folder, app.config.digest.from_address)]
+    await run_digests(app.store, content.knowledge, sinks, app.config, FixedClock(TODAY), dry_run=True)
+    previews = {p.name.split("-dg-")[0]: p for p in folder.glob("*.eml")}
+    assert set(previews) == {"astra-scitt", "university-of-sussex"}
+    assert b"r-old" in previews["astra-scitt"].read_bytes()
+
+    await purge_job(app, FixedClock(TODAY))  # r-old is past retention: its preview goes
+    assert sorted(folder.glob("*.eml")) == [previews["university-of-sussex"]]
+
+    await app.store.erase_person("test", "cara")
+    await purge_job(app, FixedClock(TODAY))  # cara asked to be forgotten: hers goes at the next purge
+    assert list(folder.glob("*.eml")) == []
 
 
 async def test_the_daily_job_purges_once(app: App) -> None:

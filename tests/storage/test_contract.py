@@ -466,6 +466,16 @@ async def test_erase_person_deletes_everything_and_names_providers_already_sent(
     )
 
 
+async def test_erasing_a_person_drops_their_referrals_from_the_digest_ledger(store: Store) -> None:
+    await store.add_referral(referral("mine", "u1", "p-york"))
+    await store.add_referral(referral("theirs", "u2", "p-york"))
+    await store.start_digest(digest("d1", "p-york", "mine", "theirs"))
+
+    await store.erase_person("telegram", "u1")
+
+    assert [d.referral_ids for d in await store.unfinished_digests()] == [("theirs",)]
+
+
 # Purging
 
 
@@ -487,6 +497,8 @@ async def test_purge_before_removes_old_personal_data(store: Store) -> None:
 
     # one session, two referrals, one turn and one feedback row
     assert changed == 5
+    # the ledger keeps no id of a referral that is gone
+    assert [d.referral_ids for d in await store.unfinished_digests()] == [("old-in-flight",)]
     assert await store.get_session("telegram", "old") is None
     assert await store.get_session("telegram", "recent") is not None
     assert [r.id for r in await store.referrals_between(at(0), at(24))] == ["old-in-flight", "recent"]
