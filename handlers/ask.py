@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from bot.core.journey import Context, Outcome
@@ -13,13 +14,42 @@ from bot.knowledge.model import AnswerEntry
 from bot.knowledge.structured import provider_answer, route_answer
 from bot.knowledge.values import render
 from bot.matching.decide import Match
+from bot.matching.normalise import words
 from bot.storage.base import FeedbackRecord
 from handlers.answers import structured_answer
-from handlers.profile import Noted, note_facts, with_note
+from handlers.profile import Noted, note_facts, profile_line, with_note
 from handlers.smalltalk import small_talk_kind, small_talk_reply
 from handlers.start import main_menu
 
 MAX_LABEL = 60
+MAX_ANSWERS = 3  # answers shown together in one reply
+SHORT_ANSWERS = 1500  # characters: answers together longer than this become one answer and buttons
+MAX_QUESTIONS = 6
+MAX_BARE_SUBJECT_WORDS = 3
+QUESTION_WORDS = frozenset(
+    {
+        "how",
+        "what",
+        "whats",
+        "when",
+        "where",
+        "why",
+        "who",
+        "which",
+        "can",
+        "could",
+        "do",
+        "does",
+        "is",
+        "are",
+        "will",
+        "would",
+        "should",
+        "am",
+        "if",
+    }
+)
+_SENTENCE = re.compile(r"(?<=[?!.])\s+|\n+")
 # How many answers shown lately still take a thumbs up or down: enough for a person scrolling back.
 RATEABLE = 10
 # A short message opening like this continues the last question ("and for history?", "what about maths").
@@ -60,6 +90,9 @@ class AskJourney:
         found = ctx.content.matcher.match(text) if text.strip() else None
         if noted.line is not None and found is not None and found.status in ("no_match", "out_of_scope"):
             return _noted_only(ctx, noted)  # they told us about themselves; "no answer" would be wrong
+        several = _several_questions(ctx, text, noted.session)
+        if several is not None:
+            return with_note(several, noted)
         return with_note(answer_text(ctx, text, noted.session, found), noted)
 
 
@@ -75,6 +108,9 @@ def answer_text(ctx: Context, text: str, session: Session, found: Match | None =
     confident = found.status == "answered" and best is not None
     if found.status == "out_of_scope" or (confident and best is not None and best.topic == "out_of_scope"):
         return Outcome((_out_of_scope(ctx, found, best),), session)
+    carried = _subject_for_last_answer(ctx, found, session)
+    if carried is not None:
+        return _answered(ctx, carried, found, session)
     if confident and best is not None and not _asks_about_named_provider(found, best):
         return _answered(ctx, best, found, session)
     carried = _follow_on(ctx, found, session)
@@ -132,6 +168,68 @@ def _follow_on(ctx: Context, found: Match, session: Session) -> AnswerEntry | No
     return None
 
 
+def _subject_for_last_answer(ctx: Context, found: Match, session: Session) -> AnswerEntry | None:
+    """A bare subject ("chemistry") just after the bursary answer asked for one is the subject for it."""
+    last = ctx.content.knowledge.answers.get(str(session.data.get("last_entry", "")))
+    said = words(found.question)
+    if last is None or last.structured != "bursary_for_subject" or not found.entities.subjects:
+        return None
+    return last if len(said) <= MAX_BARE_SUBJECT_WORDS else None
+
+
+# Several questions in one message.
+
+
+def _several_questions(ctx: Context, text: str, session: Session) -> Outcome | None:
+    """Answers each question of a message: up to three short answers together, or the first and buttons."""
+    asked = _answered_questions(ctx, text)
+    if len(asked) < 2:
+        return None
+    replies = [_answer_reply(ctx, entry, found, session, Status.ANSWERED) for _, found, entry in asked]
+    first_entry = asked[0][2]
+    moved = session.with_data(last_entry=first_entry.id)
+    together = replies[:MAX_ANSWERS]
+    if len(asked) <= MAX_ANSWERS and sum(len(r.text) for r in together) <= SHORT_ANSWERS:
+        parts = [
+            ctx.say("ask.several_answer", question=entry.question, answer=reply.text)
+            for (_, _, entry), reply in zip(asked, together, strict=True)
+        ]
+        combined = replace(replies[0], text="\n\n".join(parts), buttons=_feedback_buttons(ctx, first_entry))
+        return Outcome((combined,), moved)
+    rest = [Button(_short(question), make_payload("ask", "e", entry.id)) for question, _, entry in asked[1:]]
+    first = replies[0]
+    return Outcome((replace(first, buttons=(*rest, *first.buttons)),), moved)
+
+
+def _answered_questions(ctx: Context, text: str) -> list[tuple[str, Match, AnswerEntry]]:
+    """Each question in the text that the matcher answers on its own, with a different entry each."""
+    answers = ctx.content.knowledge.answers
+    out: list[tuple[str, Match, AnswerEntry]] = []
+    for question in _questions(text):
+        found = ctx.content.matcher.match(question)
+        entry = answers.get(found.best.entry) if found.best is not None else None
+        if found.status != "answered" or entry is None or entry.topic == "out_of_scope":
+            continue
+        if all(entry.id != seen.id for _, _, seen in out):
+            out.append((question, found, entry))
+    return out
+
+
+def _questions(text: str) -> list[str]:
+    """The pieces of a message that ask something: ending in "?" or opening with a question word."""
+    pieces = (p.strip() for p in _SENTENCE.split(text) if p.strip())
+    asked = [p for p in pieces if p.endswith("?") or (words(p)[:1] and words(p)[0] in QUESTION_WORDS)]
+    return asked[:MAX_QUESTIONS]
+
+
+def _feedback_buttons(ctx: Context, entry: AnswerEntry) -> tuple[Button, ...]:
+    return (
+        Button(ctx.say("core.button_helpful"), make_payload("ask", "up", entry.id)),
+        Button(ctx.say("core.button_not_helpful"), make_payload("ask", "dn", entry.id)),
+        Button(ctx.say("core.button_menu"), make_payload("start", "menu")),
+    )
+
+
 def _asks_about_named_provider(found: Match, best: AnswerEntry) -> bool:
     """A provider named in a message that matched only a general question is what they want to know about."""
     return bool(found.entities.providers) and best.topic in ("routes_overview", "location_region")
@@ -161,6 +259,9 @@ def _answer_reply(
 ) -> Reply:
     knowledge = ctx.content.knowledge
     text = structured_answer(ctx, entry, found, session) or render(knowledge, entry.answer.strip())
+    own = profile_line(ctx, entry.topic, session)
+    if own is not None:
+        text = f"{own}\n\n{text}"
     buttons = [
         Button(_short(knowledge.answers[f].question), make_payload("ask", "e", f))
         for f in entry.follow_ups

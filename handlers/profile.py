@@ -23,6 +23,7 @@ __all__ = [
     "nation_note",
     "note_facts",
     "place_details",
+    "profile_line",
     "with_note",
 ]
 
@@ -34,6 +35,8 @@ NATION_NAMES = {
     "Northern Ireland": "northern_ireland",
 }
 LONDON = ("London", "Greater London")
+DEGREE_TOPICS = frozenset({"entry_degree_class"})
+PLACE_TOPICS = frozenset({"location_region"})
 # Facts the shortlist questions do not ask for; /profile lists them, each with a button to forget it.
 EXTRA_FACTS = ("degree_subject", "age", "current_job", "career_changer", "overseas_qualification", "has_qts")
 
@@ -132,6 +135,16 @@ def place_details(ctx: Context, profile: Profile) -> Profile:
         lives_in_england=None if nation is None else nation == "england",
         pay_area=pay_area(ctx, place) if nation == "england" else None,
     )
+
+
+def profile_line(ctx: Context, topic: str, session: Session) -> str | None:
+    """Returns a first line for an answer from what the person told us (their degree class, their place)."""
+    profile = profile_of(session)
+    if topic in DEGREE_TOPICS and profile.degree is not None and profile.degree != "other":
+        return ctx.say(f"profile.for_degree_{profile.degree}")
+    if topic in PLACE_TOPICS and profile.place is not None:
+        return ctx.say("profile.near_place", place=profile.place.name)
+    return None
 
 
 def nation_note(ctx: Context, profile: Profile) -> str | None:
