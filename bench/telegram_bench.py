@@ -3,10 +3,11 @@
 Each simulated person sends a short scripted conversation, waiting for the bot's replies before
 typing the next message, while all of them run at the same time. The bot runs in this process,
 long-polling the loopback server over HTTP, with the SQLite store in a temporary folder (or the
-memory store).
+memory store). The server enforces Telegram's flood limit, answering 429 to any send beyond 30 in
+a rolling second, so the figures show how close the bot's own pacing comes to the limit without
+crossing it.
 
 Usage: python bench/telegram_bench.py [--users 200] [--messages 5] [--store sqlite|memory]
-                                      [--rate-limit 30]   (Telegram's 30 messages a second; 0 turns it off)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ for folder in (ROOT, ROOT / "tests" / "telegram"):  # run as a script: the proje
 from botapi import TOKEN, BotApiServer, Person  # noqa: E402
 
 from bot.app import open_app  # noqa: E402
-from bot.channels.telegram import CHANNEL, build_application, run_application, split_text  # noqa: E402
+from bot.channels.telegram import CHANNEL, build_channel, split_text  # noqa: E402
 from bot.config import Config, load_config  # noqa: E402
 from bot.core.types import Turn  # noqa: E402
 from bot.storage.memory import MemoryStore  # noqa: E402
@@ -79,9 +80,9 @@ async def converse(
     return latencies
 
 
-async def bench(users: int, messages: int, store: str, rate: float) -> None:
-    """Runs the load and prints throughput and latency."""
-    server = BotApiServer()
+async def bench(users: int, messages: int, store: str) -> None:
+    """Runs the load and prints throughput, latency and how many sends Telegram would have refused."""
+    server = BotApiServer(flood_limit=True)
     await server.start()
     base = load_config()
     config = replace(base, telegram=replace(base.telegram, token=TOKEN, api_base_url=server.base_url))
@@ -91,9 +92,7 @@ async def bench(users: int, messages: int, store: str, rate: float) -> None:
         chosen = MemoryStore() if store == "memory" else None
         async with open_app(config, database=Path(folder) / "bench.sqlite3", store=chosen) as app:
             stop = asyncio.Event()
-            task = asyncio.create_task(
-                run_application(build_application(app, overall_max_rate=rate), config.telegram, stop)
-            )
+            task = asyncio.create_task(build_channel(app).run(config.telegram, stop))
             await server.wait_for(lambda: "getUpdates" in server.arrived, WAIT)
             started = time.perf_counter()
             people = [Person(10_000 + n, f"Person {n}") for n in range(users)]
@@ -104,13 +103,14 @@ async def bench(users: int, messages: int, store: str, rate: float) -> None:
     await server.stop()
     latencies = [seconds for run in runs for seconds in run]
     sent = len(server.called("sendMessage", 200))
-    print(
-        f"telegram channel: {users} people x {messages} messages, store={store}, rate limit={rate or 'off'}/s"
-    )
+    refused = len([c for c in server.calls if c.status == 429])
+    print(f"telegram channel: {users} people x {messages} messages, store={store}, flood limit 30/s enforced")
     print(
         f"  updates handled   {len(latencies)} in {elapsed:.1f} s = {len(latencies) / elapsed:.1f} updates/s"
     )
-    print(f"  messages sent     {sent} = {sent / elapsed:.1f} messages/s")
+    print(f"  messages sent     {sent} = {sent / elapsed:.1f} messages/s (target >= 29)")
+    print(f"  429 answers       {refused} (target 0)")
+    print(f"  busiest second    {server.most_sends_in(1.0)} sends (limit 30)")
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     print(f"  reply latency     p50 {p50:.0f} ms, p99 {p99:.0f} ms")
 
@@ -121,13 +121,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--store", choices=("sqlite", "memory"), default="sqlite")
-    parser.add_argument(
-        "--rate-limit", type=float, default=30.0, help="messages a second across all chats; 0 = off"
-    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    asyncio.run(bench(args.users, args.messages, args.store, args.rate_limit))
+    asyncio.run(bench(args.users, args.messages, args.store))
 
 
 if __name__ == "__main__":

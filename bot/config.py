@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -90,6 +91,7 @@ class TelegramConfig:
     api_base_url: str
     webhook: WebhookConfig
     token: str | None
+    reply_max_age: timedelta = timedelta(minutes=10)  # an undelivered reply older than this is dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +298,9 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
                 secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
             ),
             token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            reply_max_age=timedelta(
+                minutes=telegram.get("reply_max_age_minutes", float, _positive, "must be above 0")
+            ),
         ),
         admins=_admins(admins),
         reload=ReloadConfig(

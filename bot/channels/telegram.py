@@ -1,225 +1,118 @@
-"""The Telegram channel: Bot API updates become turns, and replies become Telegram messages."""
+"""The Telegram channel: Bot API updates become turns, acknowledged only once they are safely stored.
+
+Updates come by long polling (the bot drives getUpdates itself and moves its offset past an update
+only when that update's turn, id and replies are committed) or by webhook (answered 200 only after
+the commit). Replies go out from the outbox through OutboxSender, so a crash at any moment loses
+nothing acknowledged: on start the bot sends whatever is still pending.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from datetime import timedelta
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
-import httpx
-from telegram import (
-    Bot,
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
-    User,
-)
-from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    BaseUpdateProcessor,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    Updater,
-    filters,
-)
+from telegram import Bot, BotCommand, Update, User
+from telegram.constants import ChatType
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
 
 from bot.app import App, open_app
+from bot.channels.telegram_outbox import (
+    CHANNEL,
+    MAX_CALLBACK_BYTES,
+    MAX_LABEL,
+    MAX_TEXT,
+    DeliverySettings,
+    OutboxSender,
+    keyboard,
+    split_text,
+)
+from bot.channels.telegram_webhook import WebhookReceiver
 from bot.config import Config, TelegramConfig
-from bot.core.types import Button, Reply, Turn
-from bot.errors import ConfigError, DeliveryError
+from bot.core.engine import Intake
+from bot.core.types import Reply, Status, Turn
+from bot.errors import ConfigError, StorageError
 from bot.knowledge.values import message
+from bot.storage.base import Outgoing
 
 __all__ = [
     "CHANNEL",
-    "PerUserOrder",
+    "MAX_CALLBACK_BYTES",
+    "MAX_LABEL",
+    "MAX_TEXT",
+    "DeliverySettings",
     "TelegramChannel",
-    "build_application",
+    "build_channel",
     "check_settings",
-    "deliver",
     "keyboard",
-    "run_application",
     "run_telegram",
-    "send_reply",
     "split_text",
 ]
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
-MAX_TEXT = 4096  # Telegram's limit, counted after HTML entities are parsed
-MAX_LABEL = 64
-MAX_CALLBACK_BYTES = 64
-SEND_ATTEMPTS = 4
-LONGEST_WAIT = 60.0  # a flood wait longer than this is not worth holding a person's turn for
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "channel_post")
 COMMAND_PREFIX = "command_"
-
-TelegramApp = Application[Any, Any, Any, Any, Any, Any]
-CallbackContext = ContextTypes.DEFAULT_TYPE
-T = TypeVar("T")
-
-# Errors raised while the request was still on our side: Telegram cannot have acted on it.
-_UNSENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout)
+POLL_SECONDS = 25  # how long one getUpdates waits for news
+RETRY_SECONDS = 1.0  # the pause after Telegram or the store failed, before offering updates again
 
 
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Splits text into parts within the limit, at paragraphs, then lines, then anywhere."""
-    parts: list[str] = []
-    rest = text.strip()
-    while _units(rest) > limit:
-        head = _head(rest, limit)
-        parts.append(head.rstrip())
-        rest = rest[len(head) :].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
-
-
-def _units(text: str) -> int:
-    """Counts UTF-16 code units, which is how Telegram measures text."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _head(text: str, limit: int) -> str:
-    end = min(len(text), limit)
-    while (excess := _units(text[:end]) - limit) > 0:
-        end -= max(1, excess // 2)  # a character is one or two units, so this never cuts more than needed
-    window = text[:end]
-    for separator in ("\n\n", "\n"):
-        cut = window.rfind(separator)
-        # A break near the start would leave a tiny part; a later kind of break serves better.
-        if cut > len(window) // 4:
-            return window[:cut]
-    return window
-
-
-def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    """Builds an inline keyboard, one button a row, leaving out any Telegram would refuse."""
-    rows = [[_key(button)] for button in buttons if _sendable(button)]
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
-def _sendable(button: Button) -> bool:
-    size = len(button.payload.encode("utf-8"))
-    if 0 < size <= MAX_CALLBACK_BYTES and button.label.strip():
-        return True
-    log.warning("button dropped: payload of %d bytes or empty label cannot be sent", size)
-    return False
-
-
-def _key(button: Button) -> InlineKeyboardButton:
-    label = button.label.strip()
-    if len(label) > MAX_LABEL:
-        label = label[: MAX_LABEL - 1].rstrip() + "…"
-    return InlineKeyboardButton(label, callback_data=button.payload)
-
-
-async def deliver(call: Callable[[], Awaitable[T]], what: str) -> T:
-    """Makes one Bot API call, repeating it only while Telegram surely has not accepted it."""
-    for attempt in range(1, SEND_ATTEMPTS + 1):
-        try:
-            return await call()
-        except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
-        except NetworkError as exc:
-            if not _surely_unsent(exc):
-                # The request may have arrived; sending it again could show the person a duplicate.
-                raise DeliveryError(f"{what}: no answer from Telegram, not repeated") from exc
-            wait = min(0.25 * 2 ** (attempt - 1), 5.0)
-        if attempt == SEND_ATTEMPTS or wait > LONGEST_WAIT:
-            break
-        log.info("%s refused for now (attempt %d); retrying in %.1f s", what, attempt, wait)
-        await asyncio.sleep(wait)
-    raise DeliveryError(f"{what}: still refused after {attempt} attempt(s)")
-
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _surely_unsent(exc: NetworkError) -> bool:
-    cause = exc.__cause__
-    # No cause means Telegram answered with an error status, so it refused the call.
-    return cause is None or isinstance(cause, _UNSENT_CAUSES)
-
-
-async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
-    """Sends one reply as HTML messages (keyboard on the last part) and its attachment, if any."""
-    parts = split_text(reply.text)
-    markup = keyboard(reply.buttons)
-    if not parts and markup is not None:
-        log.warning("a reply with buttons but no text cannot be sent; buttons dropped")
-    for number, part in enumerate(parts, start=1):
-        await _send_text(bot, chat_id, part, markup if number == len(parts) else None)
-    if reply.attachment is not None:
-        attachment = reply.attachment
-        await deliver(
-            lambda: bot.send_document(chat_id, attachment.content, filename=attachment.filename),
-            "sendDocument",
-        )
-
-
-async def _send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    escaped = html.escape(text, quote=False)
-    await deliver(
-        lambda: bot.send_message(chat_id, escaped, parse_mode=ParseMode.HTML, reply_markup=markup),
-        "sendMessage",
-    )
-
-
-def _turn(user: User, **fields: Any) -> Turn:
+def _turn(user: User, text: str = "", payload: str | None = None) -> Turn:
     return Turn(
         channel=CHANNEL,
         user_id=str(user.id),
+        text=text,
+        payload=payload,
         username=user.username,
         display_name=user.full_name or None,
-        **fields,
     )
 
 
-def _private(update: Update) -> bool:
-    chat = update.effective_chat
-    return chat is not None and chat.type == ChatType.PRIVATE and update.effective_user is not None
+def _order_key(update: Update) -> Hashable:
+    """Updates with one key are taken one after another, in order: one person's, or one chat's."""
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id)
+    if update.effective_chat is not None:
+        return ("chat", update.effective_chat.id)
+    return ("update", update.update_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Note:
+    """A fixed sentence to send for an update the engine does not handle."""
+
+    chat_id: int
+    user_id: str
+    key: str
 
 
 class TelegramChannel:
-    """Carries one App's conversations over Telegram: updates in, replies out."""
+    """Carries one App's conversations over Telegram: updates in, replies out through the outbox."""
 
-    def __init__(self, app: App, typing_after: float = 0.5) -> None:
+    def __init__(
+        self, app: App, bot: Bot, settings: DeliverySettings | None = None, typing_after: float = 0.5
+    ) -> None:
         self.app = app
+        self.bot = bot
         self.typing_after = typing_after
+        self.sender = OutboxSender(
+            bot, app.store, lambda: self.say("core.error"), self._blocked, settings or DeliverySettings()
+        )
         self._noted_chats: set[int] = set()
 
     def say(self, key: str) -> str:
         """Returns a fixed sentence from the current knowledge."""
         return message(self.app.content.current.knowledge, key)
 
-    def handlers(self) -> list[Any]:
-        """Returns the update handlers, most specific first."""
-        private = filters.ChatType.PRIVATE
-        return [
-            MessageHandler(filters.UpdateType.EDITED, self.on_edited),
-            MessageHandler(~private, self.on_group),
-            CommandHandler("start", self.on_start, filters=private),
-            MessageHandler(filters.TEXT & private, self.on_text),
-            MessageHandler(filters.ATTACHMENT & private, self.on_not_text),
-            CallbackQueryHandler(self.on_button),
-        ]
-
-    async def announce_commands(self, application: TelegramApp) -> None:
+    async def announce_commands(self) -> None:
         """Sets the command menu from telegram.yaml, listing only commands the bot has."""
         known = {name for journey in self.app.engine.journeys.values() for name in journey.commands}
         prefix = f"{CHANNEL}.{COMMAND_PREFIX}"
@@ -229,105 +122,93 @@ class TelegramChannel:
             if key.startswith(prefix) and key.removeprefix(prefix) in known
         ]
         try:
-            await application.bot.set_my_commands(commands)
+            await self.bot.set_my_commands(commands)
         except TelegramError as exc:
             log.warning("could not set the command menu (%s); carrying on", type(exc).__name__)
 
-    async def on_start(self, update: Update, context: CallbackContext) -> None:
-        """Passes /start to the engine, with any deep-link payload as the campaign."""
-        msg, user = update.effective_message, update.effective_user
-        if msg is None or user is None:
-            return
-        payload = context.args[0][:64] if context.args else None
-        await self._converse(context.bot, msg.chat_id, _turn(user, text="/start", start_payload=payload))
-
-    async def on_text(self, update: Update, context: CallbackContext) -> None:
-        """Passes typed text (and commands) to the engine and sends the replies."""
-        msg, user = update.effective_message, update.effective_user
-        if msg is None or user is None or msg.text is None:
-            return
-        await self._converse(context.bot, msg.chat_id, _turn(user, text=msg.text))
-
-    async def on_button(self, update: Update, context: CallbackContext) -> None:
-        """Acknowledges a button press and passes its payload to the engine."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        await self._acknowledge(query.answer)
-        chat = query.message.chat if query.message is not None else None
-        if chat is None or chat.type != ChatType.PRIVATE or query.data is None:
-            return
-        await self._converse(context.bot, chat.id, _turn(user, payload=query.data))
-
-    async def on_not_text(self, update: Update, context: CallbackContext) -> None:
-        """Tells the person the bot reads only text (stickers, photos, voice, files, places)."""
-        msg = update.effective_message
-        if msg is not None:
-            await self._say_plainly(context.bot, msg.chat_id, "telegram.text_only", update)
-
-    async def on_group(self, update: Update, context: CallbackContext) -> None:
-        """Notes once per group or channel that the bot only chats one to one."""
-        chat = update.effective_chat
-        if chat is None or chat.id in self._noted_chats:
-            return
-        self._noted_chats.add(chat.id)
-        await self._say_plainly(context.bot, chat.id, "telegram.group_note", update)
-
-    async def on_edited(self, update: Update, context: CallbackContext) -> None:
-        """Ignores edits: the earlier text has already been answered."""
-        log.debug("update %s: edited message ignored", update.update_id)
-
-    async def on_error(self, update: object, context: CallbackContext) -> None:
-        """Logs an error without personal data and tells the person something went wrong."""
-        error = context.error
-        update_id = update.update_id if isinstance(update, Update) else None
-        # Only the type is logged: exception texts can quote what a person wrote.
-        trace = None if isinstance(error, TelegramError) else error
-        log.error("update %s failed: %s", update_id, type(error).__name__, exc_info=trace)
-        if not isinstance(update, Update) or not _private(update) or update.effective_chat is None:
-            return
-        if isinstance(error, Forbidden):
-            await self._forget_chat(update)
-        else:
-            await self._say_plainly(context.bot, update.effective_chat.id, "core.error", update)
-
-    async def _converse(self, bot: Bot, chat_id: int, turn: Turn) -> None:
-        replies = await self._with_typing(bot, chat_id, self.app.engine.handle(turn))
+    async def take(self, update: Update) -> bool:
+        """Handles one update; True once it may be acknowledged (stored, a redelivery, or ignored)."""
         try:
-            for reply in replies:
-                await send_reply(bot, chat_id, reply)
-        except Forbidden:
-            log.info("a person can no longer be messaged; marking them inactive")
-            await self.app.engine.mark_inactive(CHANNEL, turn.user_id)
-        except DeliveryError as exc:
-            log.warning("reply not delivered: %s", exc)
-        except BadRequest as exc:
-            log.error("Telegram refused a reply: %s", exc.message)
+            return await self._take(update)
+        except StorageError:
+            log.exception("update %s could not be stored; it will be offered again", update.update_id)
+            return False
+        except Exception as exc:
+            # Only the type is logged: exception texts can quote what a person wrote. Offering the
+            # update again would fail the same way for ever, so it is let go.
+            log.error("update %s failed: %s", update.update_id, type(exc).__name__)
+            return True
 
-    async def _with_typing(self, bot: Bot, chat_id: int, work: Awaitable[list[Reply]]) -> list[Reply]:
-        """Shows "typing…" only when the answer is slow, to save requests under the flood limit."""
-        task = asyncio.ensure_future(work)
-        done, _ = await asyncio.wait({task}, timeout=self.typing_after)
+    async def take_all(self, updates: Sequence[Update]) -> list[bool]:
+        """Handles updates, each person's in order and different people's at once; says which are done."""
+        lines: dict[Hashable, list[int]] = {}
+        for index, update in enumerate(updates):
+            lines.setdefault(_order_key(update), []).append(index)
+        done = [False] * len(updates)
+
+        async def line(indexes: list[int]) -> None:
+            for index in indexes:
+                done[index] = await self.take(updates[index])
+                if not done[index]:
+                    return  # later updates of this person wait until this one is stored
+
+        await asyncio.gather(*(line(indexes) for indexes in lines.values()))
+        return done
+
+    async def _take(self, update: Update) -> bool:
+        if update.edited_message is not None or update.edited_channel_post is not None:
+            log.debug("update %s: edited message ignored", update.update_id)
+            return True
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return True
+        if chat.type != ChatType.PRIVATE or user is None:
+            return await self._note_group(update, chat.id)
+        query = update.callback_query
+        if query is not None:
+            await self._acknowledge(query.answer)
+            if query.data is None:
+                return True
+            return await self._converse(update, chat.id, _turn(user, payload=query.data))
+        msg = update.message
+        if msg is None:
+            return True
+        if msg.text is not None:
+            return await self._converse(update, chat.id, _turn(user, text=msg.text))
+        if msg.effective_attachment is not None or msg.location is not None:
+            return await self._note(update, _Note(chat.id, str(user.id), "telegram.text_only"))
+        return True
+
+    async def _converse(self, update: Update, chat_id: int, turn: Turn) -> bool:
+        work = asyncio.ensure_future(self.app.engine.accept(turn, str(update.update_id), str(chat_id)))
+        done, _ = await asyncio.wait({work}, timeout=self.typing_after)
         if not done:
-            try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
-            except TelegramError as exc:
-                log.debug("typing indicator not shown: %s", type(exc).__name__)
-        return await task
+            self.sender.typing(chat_id)  # only when the answer is slow, and only from spare budget
+        intake = await work
+        if intake is Intake.ACCEPTED:
+            self.sender.wake()
+        return intake is not Intake.FAILED
 
-    async def _say_plainly(self, bot: Bot, chat_id: int, key: str, update: Update) -> None:
-        text = html.escape(self.say(key), quote=False)
+    async def _note_group(self, update: Update, chat_id: int) -> bool:
+        """Notes once per group or channel that the bot only chats one to one."""
+        if chat_id in self._noted_chats:
+            return True
+        self._noted_chats.add(chat_id)
+        return await self._note(update, _Note(chat_id, str(chat_id), "telegram.group_note"))
+
+    async def _note(self, update: Update, note: _Note) -> bool:
+        reply = Reply(text=self.say(note.key), status=Status.INFO)
+        queued = Outgoing(CHANNEL, note.user_id, str(note.chat_id), reply, datetime.now(UTC))
+        if await self.app.store.accept_update(CHANNEL, str(update.update_id), queued.created_at, [queued]):
+            self.sender.wake()
+        return True
+
+    async def _blocked(self, user_id: str) -> None:
+        """Marks the person inactive when their chat refuses messages (they blocked the bot)."""
         try:
-            await deliver(lambda: bot.send_message(chat_id, text, parse_mode=ParseMode.HTML), "sendMessage")
-        except Forbidden:
-            await self._forget_chat(update)
-        except (TelegramError, DeliveryError) as exc:
-            log.warning("update %s: could not send %s: %s", update.update_id, key, type(exc).__name__)
-
-    async def _forget_chat(self, update: Update) -> None:
-        """Marks the person inactive when their private chat refuses messages (bot blocked)."""
-        if _private(update) and update.effective_user is not None:
-            await self.app.engine.mark_inactive(CHANNEL, str(update.effective_user.id))
+            await self.app.engine.mark_inactive(CHANNEL, user_id)
+        except StorageError:
+            log.exception("could not mark a person inactive")
 
     @staticmethod
     async def _acknowledge(answer: Callable[[], Awaitable[bool]]) -> None:
@@ -337,71 +218,111 @@ class TelegramChannel:
         except TelegramError as exc:
             log.debug("button press not acknowledged: %s", type(exc).__name__)
 
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long-polls until stop is set, moving the offset past an update only once it is stored."""
+        offset: int | None = None
+        while not stop.is_set():
+            updates = await self._next_updates(offset, stop)
+            if not updates:
+                continue
+            done = await self.take_all(updates)
+            for update, ok in zip(updates, done, strict=True):
+                if not ok:
+                    break
+                offset = update.update_id + 1
+            if not all(done):
+                await _pause(stop, RETRY_SECONDS)
+        if offset is not None:
+            # Tells Telegram what was stored, so a restart is not offered it again (the inbox would skip it).
+            with suppress(TelegramError):
+                await self.bot.get_updates(offset=offset, timeout=0, limit=1)
 
-class PerUserOrder(BaseUpdateProcessor):
-    """Runs different people's updates in parallel and each person's updates in arrival order."""
-
-    def __init__(self, max_concurrent_updates: int = 128) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Waits for this person's earlier updates, then processes this one."""
-        key = _order_key(update)
-        lock, waiting = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, waiting + 1)
+    async def _next_updates(self, offset: int | None, stop: asyncio.Event) -> tuple[Update, ...]:
+        fetch = asyncio.ensure_future(
+            self.bot.get_updates(offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES)
+        )
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            return ()
         try:
-            async with lock:
-                await coroutine
+            return fetch.result()
+        except RetryAfter as exc:
+            await _pause(stop, float(_seconds(exc.retry_after)))
+        except Conflict:
+            log.error("another copy of the bot is polling with this token; waiting for it to stop")
+            await _pause(stop, 5.0)
+        except (NetworkError, TelegramError) as exc:
+            log.warning("getUpdates failed (%s); trying again", type(exc).__name__)
+            await _pause(stop, RETRY_SECONDS)
+        return ()
+
+    async def run(self, settings: TelegramConfig, stop: asyncio.Event) -> None:
+        """Receives updates by long polling or webhook and sends the outbox until stop is set."""
+        check_settings(settings)
+        async with self.bot:
+            await self.announce_commands()
+            sending = asyncio.create_task(self.sender.run())
+            try:
+                if settings.mode == "webhook":
+                    await self._serve_webhook(settings, stop)
+                else:
+                    await self.bot.delete_webhook()
+                    await self.poll(stop)
+            finally:
+                await self.sender.stop()
+                sending.cancel()
+                with suppress(asyncio.CancelledError):
+                    await sending
+
+    async def _serve_webhook(self, settings: TelegramConfig, stop: asyncio.Event) -> None:
+        hook = settings.webhook
+        receiver = WebhookReceiver(self.bot, self.take, hook.path, hook.secret or "")
+        await receiver.start(hook.listen, hook.port)
+        try:
+            await self.bot.set_webhook(
+                url=hook.public_url, secret_token=hook.secret, allowed_updates=ALLOWED_UPDATES
+            )
+            await stop.wait()
         finally:
-            lock, waiting = self._locks[key]
-            if waiting <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, waiting - 1)
-
-    async def initialize(self) -> None:
-        """Needs nothing set up."""
-
-    async def shutdown(self) -> None:
-        """Needs nothing released."""
+            await receiver.stop()
 
 
-def _order_key(update: object) -> Hashable:
-    if isinstance(update, Update):
-        if update.effective_user is not None:
-            return ("user", update.effective_user.id)
-        if update.effective_chat is not None:
-            return ("chat", update.effective_chat.id)
-    return ("other", id(update))
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
-def build_application(
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+def build_channel(
     app: App,
     base_url: str | None = None,
     *,
+    settings: DeliverySettings | None = None,
+    read_timeout: float = 10.0,
     typing_after: float = 0.5,
-    overall_max_rate: float = 30.0,
-) -> TelegramApp:
-    """Builds the PTB Application for an App; callers may add jobs to its job_queue before running it."""
+) -> TelegramChannel:
+    """Builds the Telegram channel for an App, talking to Telegram (or the Bot API server at base_url)."""
     token = app.config.telegram.token
     if not token:
         raise ConfigError(_MISSING_TOKEN)
-    channel = TelegramChannel(app, typing_after=typing_after)
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=3))
-        .concurrent_updates(PerUserOrder())
-        .post_init(channel.announce_commands)
-    )
     url = base_url or app.config.telegram.api_base_url
-    if url:
-        builder = builder.base_url(url)
-    application: TelegramApp = builder.build()
-    application.add_handlers(channel.handlers())
-    application.add_error_handler(channel.on_error)
-    return application
+    # Replies to many chats go out at once, so the pool has room for a full second's budget.
+    sending = HTTPXRequest(connection_pool_size=64, read_timeout=read_timeout, pool_timeout=read_timeout)
+    polling = HTTPXRequest(connection_pool_size=2, read_timeout=POLL_SECONDS + 10)
+    bot = (
+        Bot(token, base_url=url, request=sending, get_updates_request=polling)
+        if url
+        else Bot(token, request=sending, get_updates_request=polling)
+    )
+    chosen = settings or DeliverySettings(max_age=app.config.telegram.reply_max_age)
+    return TelegramChannel(app, bot, chosen, typing_after=typing_after)
 
 
 _MISSING_TOKEN = (
@@ -426,39 +347,6 @@ def check_settings(settings: TelegramConfig) -> None:
             "webhook mode needs TELEGRAM_WEBHOOK_SECRET: a random string of 1-256 letters, digits, _ "
             "or -, which Telegram sends with every update so others cannot post to the webhook"
         )
-
-
-async def run_application(application: TelegramApp, settings: TelegramConfig, stop: asyncio.Event) -> None:
-    """Receives updates by long polling or webhook until stop is set, then shuts down cleanly."""
-    check_settings(settings)
-    async with application:
-        if application.post_init is not None:
-            await application.post_init(application)
-        updater = application.updater
-        if updater is None:
-            raise ConfigError("the Telegram application was built without an updater")
-        await _receive(updater, settings)
-        await application.start()
-        try:
-            await stop.wait()
-        finally:
-            await updater.stop()
-            await application.stop()
-
-
-async def _receive(updater: Updater, settings: TelegramConfig) -> None:
-    if settings.mode != "webhook":
-        await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        return
-    hook = settings.webhook
-    await updater.start_webhook(
-        listen=hook.listen,
-        port=hook.port,
-        url_path=hook.path,
-        webhook_url=hook.public_url,
-        secret_token=hook.secret,
-        allowed_updates=ALLOWED_UPDATES,
-    )
 
 
 class Stoppable(Protocol):
@@ -490,10 +378,10 @@ async def _serve(config: Config, database: Path | None, start_background: StartB
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_app(config, database=database) as app:
-        application = build_application(app)
+        channel = build_channel(app)
         background = start_background(app) if start_background is not None else None
         try:
-            await run_application(application, config.telegram, stop)
+            await channel.run(config.telegram, stop)
         except InvalidToken:
             raise ConfigError(
                 "Telegram did not accept TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots)"

@@ -1,8 +1,10 @@
 """A loopback Telegram Bot API server: feeds the bot updates and checks and records what it sends.
 
 It speaks HTTP/1.1 with keep-alive over asyncio streams, answers the methods the bot uses, and
-refuses what Telegram refuses (over-long text, bad HTML, oversized callback data). Faults (429,
-5xx, 403, slow answers) can be planned per method and chat.
+refuses what Telegram refuses (over-long text, bad HTML, oversized callback data). With a flood
+limit set it answers 429 to any send beyond 30 in a rolling second, or 20 a minute in a group, as
+Telegram does. Faults (429 with retry_after, 5xx, a proxy's HTML 502 page, 403, 400, slow answers
+and hangs) can be planned per method and chat.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -38,16 +41,25 @@ _TAGS |= {"blockquote", "tg-emoji"}
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)(?:\s[^<>]*)?>")
 BLOCKED = "Forbidden: bot was blocked by the user"
+SENDS = frozenset({"sendMessage", "sendDocument", "sendChatAction", "sendPhoto", "editMessageText"})
+FLOOD = "Too Many Requests: retry after 1"
+NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 class ApiError(Exception):
     """An error answer, shaped as Telegram shapes it."""
 
-    def __init__(self, status: int, description: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, status: int, description: str, retry_after: float | None = None, page: str | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.page = page  # an HTML page sent instead of JSON, as a proxy in front of Telegram does
 
     def body(self) -> dict[str, Any]:
         """The JSON body Telegram sends with this error."""
@@ -68,6 +80,7 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     chat_id: int | None = None
+    html: bool = False  # answer with nginx's HTML error page instead of Telegram's JSON
 
 
 @dataclass(frozen=True)
@@ -168,8 +181,12 @@ def parse_buttons(raw: Any) -> tuple[tuple[str, str], ...]:
 class BotApiServer:
     """Serves the Bot API on 127.0.0.1 for one token; start() it, then point the bot at base_url."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, flood_limit: bool = False) -> None:
         self.token = token
+        self.flood_limit = flood_limit  # 30 sends in any rolling second; 20 a minute in a group
+        self.send_times: list[tuple[float, int | None]] = []  # (arrival, chat) of every send request
+        self._recent_sends: deque[float] = deque()
+        self._group_sends: dict[int, deque[float]] = {}
         self.calls: list[Call] = []
         self.arrived: list[str] = []  # methods in the order their requests came in, before answering
         self.sent: list[Sent] = []
@@ -231,6 +248,17 @@ class BotApiServer:
         """The messages accepted for one chat, in order."""
         return list(self._by_chat.get(chat_id, ()))
 
+    def most_sends_in(self, seconds: float, chats: Iterable[int] | None = None) -> int:
+        """The most send requests that arrived within any window of this many seconds."""
+        wanted = None if chats is None else set(chats)
+        times = [at for at, chat in self.send_times if wanted is None or chat in wanted]
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
     def called(self, method: str, status: int | None = None) -> list[Call]:
         """The calls of one method, optionally only those answered with one status."""
         return [c for c in self.calls if c.method == method and (status is None or c.status == status)]
@@ -273,23 +301,41 @@ class BotApiServer:
 
     async def _answer(
         self, target: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    ) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
         path = urlsplit(target).path
         prefix = f"/bot{self.token}/"
         if not path.startswith(prefix):
             return 401, ApiError(401, "Unauthorized").body(), {}
         method = path[len(prefix) :]
+        arrived = time.monotonic()
         async with self._changed:
             self.arrived.append(method)
             self._changed.notify_all()
         params = _params(headers, body, urlsplit(target).query)
         try:
+            self._count_send(method, params, arrived)
             result = await self._call(method, params)
         except ApiError as exc:
             await self._record(Call(method, params, exc.status))
+            if exc.page is not None:
+                return exc.status, exc.page, {"Content-Type": "text/html"}
             return exc.status, exc.body(), {}
         await self._record(Call(method, params, 200))
         return 200, {"ok": True, "result": result}, {}
+
+    def _count_send(self, method: str, params: dict[str, Any], arrived: float) -> None:
+        """Refuses a send beyond Telegram's flood limits; every send request counts, refused or not."""
+        if method not in SENDS:
+            return
+        chat_id = int(params["chat_id"]) if "chat_id" in params else None
+        self.send_times.append((arrived, chat_id))
+        if not self.flood_limit:
+            return
+        over = _crowded(self._recent_sends, arrived, 1.0, 30)
+        if chat_id is not None and chat_id < 0:
+            over = _crowded(self._group_sends.setdefault(chat_id, deque()), arrived, 60.0, 20) or over
+        if over:
+            raise ApiError(429, FLOOD, retry_after=1)
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
@@ -303,7 +349,9 @@ class BotApiServer:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.status:
-                raise ApiError(fault.status, fault.description or "Internal Server Error", fault.retry_after)
+                description = fault.description or "Internal Server Error"
+                page = NGINX_502 if fault.html else None
+                raise ApiError(fault.status, description, fault.retry_after, page)
         if chat_id is not None and chat_id in self.blocked:
             raise ApiError(403, BLOCKED)
         handler = getattr(self, "_" + re.sub(r"([A-Z])", r"_\1", method).lower(), None)
@@ -493,15 +541,24 @@ def _multipart(kind: str, body: bytes) -> dict[str, Any]:
     return fields
 
 
-def _response(status: int, body: dict[str, Any], headers: dict[str, str]) -> bytes:
-    payload = json.dumps(body).encode("utf-8")
+def _crowded(times: deque[float], now: float, window: float, limit: int) -> bool:
+    """Records one more request at `now`; True when the window already held `limit` of them."""
+    while times and now - times[0] >= window:
+        times.popleft()
+    times.append(now)
+    return len(times) > limit
+
+
+def _response(status: int, body: dict[str, Any] | str, headers: dict[str, str]) -> bytes:
+    payload = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
     reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+    reason |= {429: "Too Many Requests", 502: "Bad Gateway"}
+    head = {"Content-Type": "application/json", **headers}
     lines = [
         f"HTTP/1.1 {status} {reason.get(status, 'Error')}",
-        "Content-Type: application/json",
+        *(f"{k}: {v}" for k, v in head.items()),
         f"Content-Length: {len(payload)}",
         "Connection: keep-alive",
-        *(f"{k}: {v}" for k, v in headers.items()),
     ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
 

@@ -12,7 +12,7 @@ import pytest
 from botapi import TOKEN, WAIT, BotApiServer
 
 from bot.app import App, open_app
-from bot.channels.telegram import CHANNEL, build_application, run_application, split_text
+from bot.channels.telegram import CHANNEL, DeliverySettings, TelegramChannel, build_channel, split_text
 from bot.config import Config
 from bot.core.engine import Engine
 from bot.core.types import Turn
@@ -47,6 +47,7 @@ class RunningBot:
     server: BotApiServer
     stop: asyncio.Event
     task: asyncio.Task[None]
+    channel: TelegramChannel
 
 
 async def until(ready: Awaitable[None], running: asyncio.Task[None]) -> None:
@@ -63,14 +64,20 @@ async def until(ready: Awaitable[None], running: asyncio.Task[None]) -> None:
     waiter.result()
 
 
-async def start_bot(config: Config, server: BotApiServer, database: Path) -> AsyncIterator[RunningBot]:
+async def start_bot(
+    config: Config,
+    server: BotApiServer,
+    database: Path,
+    settings: DeliverySettings | None = None,
+    read_timeout: float = 10.0,
+) -> AsyncIterator[RunningBot]:
     """Runs the bot by long polling until the caller is done with it."""
     async with open_app(config, database=database) as app:
-        application = build_application(app)
+        channel = build_channel(app, settings=settings, read_timeout=read_timeout)
         stop = asyncio.Event()
-        task = asyncio.create_task(run_application(application, config.telegram, stop))
+        task = asyncio.create_task(channel.run(config.telegram, stop))
         await until(server.wait_for(lambda: "getUpdates" in server.arrived), task)
-        yield RunningBot(app=app, server=server, stop=stop, task=task)
+        yield RunningBot(app=app, server=server, stop=stop, task=task, channel=channel)
         stop.set()
         await asyncio.wait_for(task, WAIT)
 

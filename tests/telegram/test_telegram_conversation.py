@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -98,10 +99,12 @@ async def test_a_blocked_bot_marks_the_person_inactive(running: RunningBot) -> N
     await server.wait_for_messages(jo.user_id, 1)
     server.blocked.add(jo.user_id)
     await server.push(jo.text("what is a SCITT"))
-    # Jo's updates run in order, so once this group note is sent the blocked turn has finished.
-    await server.push(Person(104, "Jo", chat_id=-100104, chat_type="group").text("hello"))
-    await server.wait_for_messages(-100104, 1)
-    session = await running.app.store.get_session("telegram", str(jo.user_id))
+    await server.wait_for(lambda: bool(server.called("sendMessage", 403)))
+    for _ in range(200):  # the sender marks Jo inactive just after the refusal
+        session = await running.app.store.get_session("telegram", str(jo.user_id))
+        if session is not None and not session.active:
+            break
+        await asyncio.sleep(0.05)
     assert session is not None and not session.active
     assert len(server.called("sendMessage", 403)) == 1, "a 403 is final: no retries"
 
@@ -122,8 +125,11 @@ async def test_groups_get_one_note_and_nothing_else(running: RunningBot) -> None
         await server.push(in_group.text(text))
     alone = Person(106, "Ash")
     await server.push(alone.text("/help"))
-    # The same person's updates run in order, so the group ones are done when this reply arrives.
+    # The same person's updates are taken in order, so the group ones are stored when this reply arrives.
     await server.wait_for_messages(alone.user_id, 1)
+    await server.wait_for_messages(-100500, 1)
+    running.stop.set()
+    await running.task
     assert [s.text for s in server.to_chat(-100500)] == [said(running, "telegram.group_note")]
     assert await running.app.store.get_session("telegram", "-100500") is None
 

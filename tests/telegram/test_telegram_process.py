@@ -63,6 +63,20 @@ async def launch(config: Path, server: BotApiServer, log: Path) -> asyncio.subpr
     return process
 
 
+async def delivered(database: Path) -> None:
+    """Waits until the outbox holds nothing pending: every reply sent is recorded as sent."""
+    store = SqliteStore(database)
+    await store.open()
+    try:
+        for _ in range(int(WAIT * 10)):
+            if not (await store.outbox_counts("telegram")).get("pending"):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("replies stayed pending")
+    finally:
+        await store.close()
+
+
 async def test_a_restart_carries_on_the_same_conversation(botapi: BotApiServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, botapi)
     log = tmp_path / "bot.log"
@@ -73,6 +87,7 @@ async def test_a_restart_carries_on_the_same_conversation(botapi: BotApiServer, 
         await botapi.wait_for_messages(sam.user_id, 1, WAIT * 2)
         await botapi.push(sam.text("how much is the physics bursary"))
         await botapi.wait_for(lambda: any(s.buttons for s in botapi.to_chat(sam.user_id)[1:]), WAIT * 2)
+        await delivered(tmp_path / "bot.sqlite3")
     finally:
         first.send_signal(signal.SIGKILL)
         await first.wait()

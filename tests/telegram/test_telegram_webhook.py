@@ -13,7 +13,7 @@ from botapi import WAIT, BotApiServer, Person
 from conftest import bot_config, until
 
 from bot.app import open_app
-from bot.channels.telegram import build_application, run_application
+from bot.channels.telegram import build_channel
 from bot.config import Config
 
 SECRET = "s3cret-Token_for-tests"
@@ -40,7 +40,7 @@ async def test_webhook_mode_answers_posted_updates(
     settings = bot_config(config, botapi, mode="webhook", webhook=hook)
     async with open_app(settings, database=tmp_path / "bot.sqlite3") as app:
         stop = asyncio.Event()
-        task = asyncio.create_task(run_application(build_application(app), settings.telegram, stop))
+        task = asyncio.create_task(build_channel(app).run(settings.telegram, stop))
         await until(botapi.wait_for(lambda: bool(botapi.called("setWebhook", 200))), task)
         assert botapi.webhook["url"] == "https://bot.example.org/telegram"
         assert botapi.webhook["secret_token"] == SECRET
