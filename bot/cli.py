@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from bot.errors import BotError
+from bot.errors import BotError, ConfigError
 
 # Each module in bot/commands offers add_parser(subparsers) and run(args) -> int.
 COMMANDS: tuple[str, ...] = ("chat", "ask", "check", "telegram", "web", "digest", "report", "purge")
@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = args.run(args)
+    except ConfigError as exc:
+        # A usage mistake, like a bad option: the same exit code argparse gives.
+        print(f"careers-bot: {exc}", file=sys.stderr)
+        return 2
     except BotError as exc:
         print(f"careers-bot: {exc}", file=sys.stderr)
         return 1

@@ -196,6 +196,14 @@ class _Section:
             raise ConfigError(f"setting {self._key(name)!r} must be a list of text values")
         return tuple(str(i) for i in items)
 
+    def minutes(self, name: str) -> tuple[int, ...]:
+        items = self.get(name, list)
+        if not items or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in items):
+            raise ConfigError(
+                f"setting {self._key(name)!r} must be a list of whole minutes above 0 (found {items!r})"
+            )
+        return tuple(items)
+
     def finish(self) -> None:
         unknown = sorted(set(self._data) - self._used)
         if unknown:
@@ -221,6 +229,12 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a folder, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start} cannot be read)") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     root = _Section(raw, "")
@@ -268,7 +282,7 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
         ),
         digest=DigestConfig(
             from_address=digest.get("from_address", str, bool, "must not be empty"),
-            retry_minutes=tuple(int(m) for m in digest.strings("retry_minutes")),
+            retry_minutes=digest.minutes("retry_minutes"),
             check_minutes=digest.get("check_minutes", float, _positive, "must be above 0"),
             outbox_dir=base / digest.get("outbox_dir", str),
             smtp=SmtpConfig(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.commands.database import open_existing
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
+from bot.errors import ConfigError
 from bot.knowledge.model import Knowledge
 from bot.knowledge.values import message
 from bot.reports.build import build_report, without
@@ -38,6 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Writes the report and prints where; returns 1 when there is no database."""
+    if args.out.exists() and not args.out.is_dir():
+        raise ConfigError(f"--out {args.out} is a file; give a folder for the report")
     setting = open_existing(args)
     if setting is None:
         return 1

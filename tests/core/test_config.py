@@ -96,3 +96,37 @@ def test_broken_yaml_and_missing_files_are_reported(tmp_path: Path) -> None:
 def test_relative_paths_are_taken_from_the_config_folder(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, {"database": "db/bot.sqlite3"}), environ={})
     assert config.database == tmp_path / "db" / "bot.sqlite3"
+
+
+def _config_mistakes(tmp_path: Path) -> dict[str, list[str]]:
+    """Command lines that each carry one configuration mistake."""
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes((ROOT / "config.yaml").read_bytes() + "\n# caf\xe9\n".encode("latin-1"))
+    (tmp_path / "soon").mkdir()
+    (tmp_path / "back").mkdir()
+    soon = _write(tmp_path / "soon", {"digest.retry_minutes": ["soon"]})
+    back = _write(tmp_path / "back", {"digest.retry_minutes": [5, -30]})
+    taken = tmp_path / "report.md"
+    taken.write_text("an earlier report\n", encoding="utf-8")
+    return {
+        "a folder": ["--config", str(tmp_path), "check"],
+        "not UTF-8": ["--config", str(latin1), "check"],
+        "retry soon": ["--config", str(soon), "check"],
+        "retry back in time": ["--config", str(back), "check"],
+        "report over a file": ["report", "--db", str(tmp_path / "none.sqlite3"), "--out", str(taken)],
+    }
+
+
+@pytest.mark.parametrize(
+    "mistake", ["a folder", "not UTF-8", "retry soon", "retry back in time", "report over a file"]
+)
+def test_a_configuration_mistake_is_one_line_and_exit_code_2(
+    tmp_path: Path, mistake: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    argv = _config_mistakes(tmp_path)[mistake]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("careers-bot: ") and "Traceback" not in err

@@ -118,7 +118,7 @@ def test_no_token_exits_with_a_clear_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    assert main(["--config", str(write_config(tmp_path, None)), "telegram"]) == 1
+    assert main(["--config", str(write_config(tmp_path, None)), "telegram"]) == 2
     error = capsys.readouterr().err
     assert "TELEGRAM_BOT_TOKEN" in error and "@BotFather" in error
 
@@ -142,5 +142,5 @@ def test_webhook_mode_needs_a_public_url_and_a_secret(
         monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", secret)
     hook = {"listen": "127.0.0.1", "port": 8443, "path": "/telegram", "public_url": public_url}
     config = write_config(tmp_path, None, mode="webhook", webhook=hook)
-    assert main(["--config", str(config), "telegram"]) == 1
+    assert main(["--config", str(config), "telegram"]) == 2
     assert named in capsys.readouterr().err
