@@ -182,7 +182,10 @@ def _subject_for_last_answer(ctx: Context, found: Match, session: Session) -> An
 
 def _several_questions(ctx: Context, text: str, session: Session) -> Outcome | None:
     """Answers each question of a message: up to three short answers together, or the first and buttons."""
-    asked = _answered_questions(ctx, text)
+    questions = _questions(text)
+    if len(questions) < 2:  # one question: the whole message's match answers it
+        return None
+    asked = _answered_questions(ctx, questions)
     if len(asked) < 2:
         return None
     replies = [_answer_reply(ctx, entry, found, session, Status.ANSWERED) for _, found, entry in asked]
@@ -201,11 +204,11 @@ def _several_questions(ctx: Context, text: str, session: Session) -> Outcome | N
     return Outcome((replace(first, buttons=(*rest, *first.buttons)),), moved)
 
 
-def _answered_questions(ctx: Context, text: str) -> list[tuple[str, Match, AnswerEntry]]:
-    """Each question in the text that the matcher answers on its own, with a different entry each."""
+def _answered_questions(ctx: Context, questions: list[str]) -> list[tuple[str, Match, AnswerEntry]]:
+    """Each question that the matcher answers on its own, with a different entry each."""
     answers = ctx.content.knowledge.answers
     out: list[tuple[str, Match, AnswerEntry]] = []
-    for question in _questions(text):
+    for question in questions:
         found = ctx.content.matcher.match(question)
         entry = answers.get(found.best.entry) if found.best is not None else None
         if found.status != "answered" or entry is None or entry.topic == "out_of_scope":

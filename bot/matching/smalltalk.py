@@ -15,6 +15,7 @@ KINDS = ("person", "bot", "complaint", "capabilities", "goodbye", "thanks", "gre
 # other words allowed around the phrase; the rest must make up the whole message.
 SLACK = {"person": 7, "bot": 4, "complaint": 4}
 FILLER = "filler"
+MAX_CHARS = 200  # small talk is short; longer text is not even split into words
 
 
 class SmallTalkFinder:
@@ -23,11 +24,20 @@ class SmallTalkFinder:
     def __init__(self, phrases: Mapping[str, str]) -> None:
         self._phrases = {kind: _split(listed) for kind, listed in phrases.items()}
         self._longest = max((len(p) for ps in self._phrases.values() for p in ps), default=0)
+        # One look-up per piece of a message; a phrase listed under two kinds counts as the weightier one.
+        self._kind_of: dict[tuple[str, ...], str] = {}
+        for kind in sorted(self._phrases, key=lambda k: KINDS.index(k) if k in KINDS else len(KINDS)):
+            for phrase in self._phrases[kind]:
+                self._kind_of.setdefault(phrase, kind)
+        # Longer messages than this are never small talk, so most questions cost one length check.
+        self._most_words = self._longest + max(SLACK.values())
 
     def kind(self, text: str) -> str | None:
         """Returns the kind of small talk the text is ("thanks", "person"...), or None for anything else."""
+        if len(text) > MAX_CHARS:
+            return None
         said = tuple(words(text))
-        if not said:
+        if not said or len(said) > self._most_words:
             return None
         found = self._whole(said)
         if found:
@@ -56,10 +66,9 @@ class SmallTalkFinder:
 
     def _longest_at(self, said: tuple[str, ...], start: int) -> tuple[int, str]:
         for size in range(min(self._longest, len(said) - start), 0, -1):
-            piece = said[start : start + size]
-            for kind, phrases in self._phrases.items():
-                if piece in phrases:
-                    return size, kind
+            kind = self._kind_of.get(said[start : start + size])
+            if kind is not None:
+                return size, kind
         return 0, ""
 
 
