@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from bot.errors import BotError, ConfigError
+from bot.errors import BotError, ConfigError, Unclosable
 
 # Each module in bot/commands offers add_parser(subparsers) and run(args) -> int.
 COMMANDS: tuple[str, ...] = ("chat", "ask", "check", "telegram", "web", "digest", "report", "purge")
@@ -47,6 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = args.run(args)
+    except Unclosable as exc:
+        print(f"careers-bot: {exc}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The database thread still holds the open connection, and waiting for it would never end.
+        os._exit(1)
     except ConfigError as exc:
         # A usage mistake, like a bad option: the same exit code argparse gives.
         print(f"careers-bot: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ BotError
  +-- KnowledgeError       knowledge files that do not load; carries every problem
  +-- StorageError         the database failed (locked, corrupt, unreachable)
  |    +-- AlreadyClaimed   referrals another digest run has already taken
+ |    +-- Unclosable       the database files can no longer be written, so closing them would crash
  |    +-- AlreadyAccepted  an update whose turn is already stored (a redelivery)
  +-- DeliveryError        a message or digest could not be sent (SMTP, Telegram)
  +-- InputError           something a person typed that cannot be used as given
@@ -64,6 +65,10 @@ class AlreadyClaimed(StorageError):
 
 class AlreadyAccepted(StorageError):
     """The update was accepted before: its turn and replies are stored, so it is not handled again."""
+
+
+class Unclosable(StorageError):
+    """The database was left open because closing it would touch files that can no longer be written."""
 
 
 class DeliveryError(BotError):

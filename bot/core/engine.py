@@ -124,15 +124,17 @@ class Engine:
                 log.info("a %s update delivered again was not handled twice", turn.channel)
                 return Intake.DUPLICATE, []
             session = await self.store.get_session(turn.channel, turn.user_id)
-        except StorageError:
-            log.exception("could not load a session")
-            return Intake.FAILED, [self._error_reply(ctx)]
+        except StorageError as exc:
+            log.error("could not load a session, so the turn was not handled: %s", exc)
+            return Intake.FAILED, [self._error_reply(ctx, kept=False)]
         session = self._prepare_session(session, turn)
         try:
             outcome = await self._route(ctx, turn, session)
-        except Exception:
+        except Exception as exc:
             log.exception("a journey failed on a %s turn", turn.channel)
-            outcome = Outcome(replies=(self._error_reply(ctx),), session=session)
+            # A journey that could not store what the person gave must not tell them it was kept.
+            apology = self._error_reply(ctx, kept=not isinstance(exc, StorageError))
+            outcome = Outcome(replies=(apology,), session=session)
         replies = list(outcome.replies) or [self._error_reply(ctx)]
         saved = outcome.session.saved_at(
             turn.at,
@@ -153,9 +155,9 @@ class Engine:
                 kept = True
         except AlreadyAccepted:
             kept = False
-        except StorageError:
-            log.exception("could not save a turn")
-            return Intake.FAILED, [self._error_reply(ctx)]
+        except StorageError as exc:
+            log.error("could not save a turn, so it is lost: %s", exc)
+            return Intake.FAILED, [self._error_reply(ctx, kept=False)]
         if not kept:
             log.info("a %s update delivered twice at once was handled once", turn.channel)
             return Intake.DUPLICATE, []
@@ -252,9 +254,11 @@ class Engine:
                 return button.payload
         return None
 
-    def _error_reply(self, ctx: Context) -> Reply:
+    def _error_reply(self, ctx: Context, kept: bool = True) -> Reply:
+        """The apology; it says the turn is kept only when it was (kept=False after a storage failure)."""
+        key = "core.error" if kept else "core.error_not_saved"
         try:
-            text = message(ctx.content.knowledge, "core.error")
+            text = message(ctx.content.knowledge, key)
         except Exception:  # the last line of defence must not fail itself
             log.exception("could not render the error message")
             text = "Sorry, something went wrong. Please try again."

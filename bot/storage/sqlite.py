@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
@@ -14,7 +15,7 @@ from typing import Any, NamedTuple
 import aiosqlite
 
 from bot.core.session import Session
-from bot.errors import AlreadyAccepted, AlreadyClaimed, StorageError
+from bot.errors import AlreadyAccepted, AlreadyClaimed, StorageError, Unclosable
 from bot.referrals.model import Referral, ReferralStatus
 from bot.storage.base import (
     DeliveryOutcome,
@@ -109,6 +110,7 @@ class SqliteStore:
         self._busy_timeout_ms = max(0, round(busy_timeout * 1000))
         self._migrations = tuple(migrations)
         self._conn: aiosqlite.Connection | None = None
+        self._file: tuple[int, int] | None = None  # device and inode of the file opened
         self._lock = asyncio.Lock()
         self._recent: RecentRows[tuple[str, str], Row] = RecentRows(
             RECENT_SESSIONS if remember_sessions else 0, RECENT_IDLE_SECONDS
@@ -126,23 +128,38 @@ class SqliteStore:
             self._path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"Cannot create the folder for the database {self._path}: {exc}") from exc
+        _refuse_unwritable(self._path)
         with _translated(f"open {self._path}"):
             conn = await aiosqlite.connect(self._path, isolation_level=None)
         try:
             with _translated(f"prepare {self._path}"):
                 await self._configure(conn)
                 await migrate(conn, self._migrations)
+                _refuse_unwritable(self._path)  # the -wal and -shm files exist from here on
+            self._file = _identity(self._path)
         except BaseException:
-            with suppress(sqlite3.Error, ValueError):
+            with suppress(sqlite3.Error, ValueError, StorageError):
+                _refuse_unwritable(self._path)  # closing touches the files: never with one that faults
                 await conn.close()
             raise
         return conn
 
     async def close(self) -> None:
-        """Closes the connection once every turn handed in is written; the store can be opened again."""
+        """Closes the connection once every turn handed in is written; the store can be opened again.
+
+        Raises Unclosable, leaving the connection open, when the files can no longer be written: SQLite
+        would touch them on closing, and a -shm file made immutable kills the process (SIGBUS) then.
+        """
         await self._turns.wait_idle()
         self._recent.clear()
         async with self._lock:
+            if self._conn is not None:
+                try:
+                    _refuse_unwritable(self._path)
+                except StorageError as exc:
+                    raise Unclosable(
+                        f"{exc}; the database was left open, and what was saved is kept"
+                    ) from None
             conn, self._conn = self._conn, None
             if conn is not None:
                 with _translated("close the database"):
@@ -577,8 +594,20 @@ class SqliteStore:
         await conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
 
     def _connection(self) -> aiosqlite.Connection:
+        """Returns the open connection, after checking that its files are still there and writable.
+
+        Costs a few system calls per operation. Without it, SQLite writes on into a deleted file and every
+        later turn is lost silently, and a -shm file made immutable kills the process with SIGBUS.
+        """
         if self._conn is None:
             raise StorageError("The store is not open; call open() first")
+        if _identity(self._path) != self._file:
+            raise StorageError(
+                f"The database file {self._path} was deleted or replaced while the bot was running, so "
+                "nothing more can be saved; restore it from a backup (or let the bot make a new one) and "
+                "restart the bot"
+            )
+        _refuse_unwritable(self._path)
         return self._conn
 
     async def _fetch(self, action: str, sql: str, params: Sequence[Any]) -> list[Row]:
@@ -635,6 +664,28 @@ def _outbox_message(row: Row) -> OutboxMessage:
     return OutboxMessage(
         message_id, Outgoing(channel, user_id, address, reply, time_from_text(created_at)), parts_done
     )
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Returns the device and inode of the file, or None when there is none."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _refuse_unwritable(path: Path) -> None:
+    """Raises StorageError naming the first of the database's files that exists and cannot be written.
+
+    os.access sees what SQLite would meet: permissions, a read-only mount, and `chattr +i`, even as root.
+    """
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists() and not os.access(part, os.W_OK):
+            raise StorageError(
+                f"The database file {part} cannot be written (read-only, or made immutable with chattr +i); "
+                "the bot needs to write it. Check its permissions (ls -l) and attributes (lsattr)"
+            )
 
 
 def _not_the_database(error: BaseException) -> bool:
