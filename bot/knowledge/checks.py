@@ -7,8 +7,9 @@ from datetime import date
 from pathlib import Path
 
 from bot.errors import Problem
-from bot.knowledge.fields import Report, hint
+from bot.knowledge.fields import Report, Spot, hint
 from bot.knowledge.reading import Drafts, read_folder
+from bot.knowledge.required import MESSAGE_KEYS
 
 ALL_SUBJECTS = "all"
 
@@ -18,6 +19,7 @@ def examine(folder: Path, today: date | None = None, regions: Sequence[str] | No
     drafts = read_folder(folder, today or date.today())
     report = drafts.report
     _check_values(drafts)
+    _check_messages(drafts)
     _check_names(report, "answer", drafts.answers, _broken(report, "answers/"), "answer")
     _check_names(report, "route", drafts.routes, _broken(report, "routes.yaml"), "route")
     subjects = {*drafts.subjects, ALL_SUBJECTS}
@@ -48,6 +50,24 @@ def _check_values(drafts: Drafts) -> None:
         if any(path.startswith(prefix) for prefix in report.undefined):
             continue
         report.error(spot, f"{{{path}}} is not a figure in values/{hint(path, drafts.facts)}")
+
+
+def _check_messages(drafts: Drafts) -> None:
+    """Every message the code says must be written: otherwise a person would read "[key]" instead."""
+    missing: dict[str, list[str]] = {}
+    for key in sorted(MESSAGE_KEYS - drafts.messages.keys()):
+        stem, _, name = key.partition(".")
+        missing.setdefault(stem, []).append(name)
+    written = {key.partition(".")[0] for key in drafts.messages}
+    for stem, names in missing.items():
+        spot = Spot(f"messages/{stem}.yaml", None)
+        if spot.file in drafts.report.broken:
+            continue  # the file did not parse; that error is enough
+        if stem not in written:
+            drafts.report.error(spot, f"missing: the bot needs the {len(names)} messages of this file")
+            continue
+        for name in names:
+            drafts.report.error(spot, f"message {name!r} is missing, and the bot says it")
 
 
 def _check_names(report: Report, kind: str, known: Collection[str], skip: bool, what: str) -> None:

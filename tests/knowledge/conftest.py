@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from knowledge_edits import VALID
+from knowledge_edits import copy_valid
 
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
     """A fresh copy of the valid test knowledge folder, safe to break."""
-    folder = tmp_path / "knowledge"
-    shutil.copytree(VALID, folder)
-    return folder
+    return copy_valid(tmp_path / "knowledge")

@@ -14,8 +14,8 @@ from matching_sample import ANSWERS
 
 from bot.cli import main
 from bot.config import DEFAULT_CONFIG, load_config
+from tests.knowledge.knowledge_edits import copy_valid
 
-VALID_KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge" / "data" / "valid"
 KEYS = ["question", "status", "topic", "entry", "score", "alternatives"]
 
 
@@ -23,7 +23,7 @@ KEYS = ["question", "status", "topic", "entry", "score", "alternatives"]
 def config(tmp_path: Path) -> Path:
     """A config file whose knowledge folder holds the sample answers."""
     folder = tmp_path / "knowledge"
-    shutil.copytree(VALID_KNOWLEDGE, folder)
+    copy_valid(folder)
     for old in (folder / "answers").glob("*.yaml"):
         old.unlink()
     entries = [
