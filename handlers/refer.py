@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -14,15 +16,20 @@ from bot.core.routing import make_payload
 from bot.core.session import Session
 from bot.core.types import Button, Reply, Status
 from bot.knowledge.model import Provider
+from bot.knowledge.values import whole_message
 from bot.referrals.contact import Checked, check_email, check_name, check_phone
 from bot.referrals.model import Referral, ReferralStatus
 from bot.shortlist.profile import Profile
 from handlers.ask import answer_text
 from handlers.start import main_menu
 
+log = logging.getLogger(__name__)
+
 JOURNEY = "refer"
 DRAFT = "refer"  # session data: the choices and contact details, kept only until the consent answer
 MADE = "referrals_made"  # session data: referral ids in the order made; withdraw buttons index this list
+# The messages the consent notice is made of: their wording and privacy.consent_version are what is agreed to.
+NOTICE_WORDING = ("referral.consent", "referral.shared_", "referral.pref_")
 CONTACT_LOG = "[contact details]"  # what the turn log keeps instead of a typed name, email or phone number
 # Profile fields whose stored value is a code; the label is the message "<prefix>_<code>".
 _CHOICE_FIELDS = {
@@ -223,42 +230,69 @@ def _skip(ctx: Context, session: Session) -> Outcome:
 # Consent.
 
 
+class _Notice:
+    """Renders the parts of the consent notice, noting whether every one was written in full."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.whole = True
+
+    def __call__(self, key: str, **params: object) -> str:
+        text = whole_message(self.ctx.content.knowledge, key, **{k: str(v) for k, v in params.items()})
+        if text is None:
+            self.whole = False
+        return text or ""
+
+
 def _notice(ctx: Context, session: Session, note: str | None) -> Outcome:
     providers = _chosen_providers(ctx, session)
     if not providers:
         return _show_picks(ctx, session, ctx.say("referral.pick_gone_unnamed"))
-    text = ctx.say(
+    say = _Notice(ctx)
+    text = say(
         "referral.consent",
-        providers="\n".join(_provider_line(ctx, p) for p in providers),
-        shared="\n".join(_shared_lines(ctx, session)),
+        providers="\n".join(_provider_line(say, p) for p in providers),
+        shared="\n".join(_shared_lines(ctx, session, say)),
     )
+    if not say.whole:  # consent to a notice with gaps in it would not be consent to anything
+        log.error("the consent notice has a missing message or value; no consent was asked")
+        reply = ctx.reply("referral.consent_unavailable", Status.ERROR, main_menu(ctx))
+        return Outcome((reply,), _drop_draft(session).moved_to(None, None))
     reply = Reply(text=_join(note, text), status=Status.PROMPT, buttons=_consent_buttons(ctx))
-    return Outcome((reply,), session.moved_to(JOURNEY, Step.CONSENT))
+    shown = _with_draft(session, consent_version=_wording_version(ctx))
+    return Outcome((reply,), shown.moved_to(JOURNEY, Step.CONSENT))
 
 
-def _provider_line(ctx: Context, provider: Provider) -> str:
-    return ctx.say(
+def _wording_version(ctx: Context) -> str:
+    """The consent version staff set, and a fingerprint of the notice's wording as it is now."""
+    messages = ctx.content.knowledge.messages
+    wording = "\0".join(f"{k}\0{messages[k]}" for k in sorted(messages) if k.startswith(NOTICE_WORDING))
+    return f"{ctx.config.privacy.consent_version}+{hashlib.sha256(wording.encode()).hexdigest()[:8]}"
+
+
+def _provider_line(say: Callable[..., str], provider: Provider) -> str:
+    return say(
         "referral.consent_provider", provider=provider.name, town=provider.town, website=provider.website
     )
 
 
-def _shared_lines(ctx: Context, session: Session) -> list[str]:
+def _shared_lines(ctx: Context, session: Session, say: Callable[..., str]) -> list[str]:
     draft = _draft(session)
-    lines = [ctx.say("referral.shared_name", name=draft.get("name", ""))]
+    lines = [say("referral.shared_name", name=draft.get("name", ""))]
     if draft.get("email"):
-        lines.append(ctx.say("referral.shared_email", email=draft["email"]))
+        lines.append(say("referral.shared_email", email=draft["email"]))
     if draft.get("phone"):
-        lines.append(ctx.say("referral.shared_phone", phone=draft["phone"]))
+        lines.append(say("referral.shared_phone", phone=draft["phone"]))
     if ctx.username:
-        lines.append(ctx.say("referral.shared_username", username=ctx.username))
-    wanted = preference_lines(ctx, shared_preferences(session))
+        lines.append(say("referral.shared_username", username=ctx.username))
+    wanted = preference_lines(ctx, shared_preferences(session), say)
     if wanted:
-        lines.append(ctx.say("referral.shared_preferences"))
-        lines += [ctx.say("referral.shared_preference", line=line) for line in wanted]
+        lines.append(say("referral.shared_preferences"))
+        lines += [say("referral.shared_preference", line=line) for line in wanted]
     else:
-        lines.append(ctx.say("referral.shared_no_preferences"))
+        lines.append(say("referral.shared_no_preferences"))
     if session.campaign:
-        lines.append(ctx.say("referral.shared_campaign", campaign=session.campaign))
+        lines.append(say("referral.shared_campaign", campaign=session.campaign))
     return lines
 
 
@@ -270,6 +304,8 @@ async def _consented(ctx: Context, session: Session) -> Outcome:
         or not (draft.get("email") or draft.get("phone"))
     ):
         return _resume(ctx, session)
+    if not isinstance(draft.get("consent_version"), str):
+        return _notice(ctx, session, None)  # no notice was shown in full for this answer
     picked = _picked(session)
     providers = _chosen_providers(ctx, session)
     if len(providers) < len(picked):
@@ -299,7 +335,7 @@ def _referral(ctx: Context, session: Session, provider: Provider) -> Referral:
         telegram_handle=ctx.username,
         preferences=shared_preferences(session),
         campaign=session.campaign,
-        consent_version=ctx.config.privacy.consent_version,
+        consent_version=str(draft["consent_version"]),
         consented_at=ctx.clock.now(),
     )
 
@@ -410,17 +446,20 @@ def shared_preferences(session: Session) -> dict[str, Any]:
     return Profile.from_dict(session.data.get("profile")).to_dict()
 
 
-def preference_lines(ctx: Context, preferences: Mapping[str, Any]) -> list[str]:
-    """Returns one readable line per stated preference, such as "degree: 2:1"."""
+def preference_lines(
+    ctx: Context, preferences: Mapping[str, Any], say: Callable[..., str] | None = None
+) -> list[str]:
+    """Returns one readable line per stated preference, such as "degree: 2:1" (worded by say if given)."""
+    say = say or ctx.say
     lines = []
     for key, value in preferences.items():
-        shown = _preference_value(ctx, key, value)
+        shown = _preference_value(ctx, key, value, say)
         if shown is not None and f"referral.pref_{key}" in ctx.content.knowledge.messages:
-            lines.append(ctx.say(f"referral.pref_{key}", value=shown))
+            lines.append(say(f"referral.pref_{key}", value=shown))
     return lines
 
 
-def _preference_value(ctx: Context, key: str, value: Any) -> str | None:
+def _preference_value(ctx: Context, key: str, value: Any, say: Callable[..., str]) -> str | None:
     if key == "subjects" and isinstance(value, list):
         subjects = ctx.content.knowledge.subjects
         return ", ".join(subjects[s].name if s in subjects else str(s) for s in value)
@@ -434,9 +473,9 @@ def _preference_value(ctx: Context, key: str, value: Any) -> str | None:
         subject = ctx.content.knowledge.subjects.get(value)
         return subject.name if subject is not None else value
     if isinstance(value, bool):
-        return ctx.say("referral.value_yes" if value else "referral.value_no")
+        return say("referral.value_yes" if value else "referral.value_no")
     if key in _CHOICE_FIELDS:
-        return ctx.say(f"referral.{_CHOICE_FIELDS[key]}_{value}")
+        return say(f"referral.{_CHOICE_FIELDS[key]}_{value}")
     return None
 
 

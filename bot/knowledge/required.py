@@ -99,15 +99,15 @@ _SAID = {
         bad_name_empty bad_name_no_letters bad_name_too_long bad_phone_characters bad_phone_empty
         bad_phone_format bad_phone_too_long button_cancel button_done button_menu button_no button_skip
         button_start_shortlist button_withdraw button_yes cancelled confirmed confirmed_line consent
-        consent_changed consent_provider consent_use_buttons declined degree_first degree_lower_second
-        degree_none degree_other degree_studying degree_third degree_upper_second gcse_no gcse_pending
-        gcse_yes mode_either mode_full_time mode_part_time need_one no_providers no_shortlist
-        phase_early_years phase_further_education phase_primary phase_secondary phase_special pick
-        pick_gone_unnamed pick_none pick_off pick_on pick_stale referral_line referrals_list referrals_none
-        shared_campaign shared_email shared_name shared_no_preferences shared_phone shared_preference
-        shared_preferences shared_username start_later start_next_september start_not_sure status_pending
-        status_sent status_withdrawn typed_cancel typed_skip value_no value_yes withdraw_none withdraw_pick
-        withdraw_stale withdrawn
+        consent_changed consent_provider consent_unavailable consent_use_buttons declined degree_first
+        degree_lower_second degree_none degree_other degree_studying degree_third degree_upper_second
+        gcse_no gcse_pending gcse_yes mode_either mode_full_time mode_part_time need_one no_providers
+        no_shortlist phase_early_years phase_further_education phase_primary phase_secondary phase_special
+        pick pick_gone_unnamed pick_none pick_off pick_on pick_stale referral_line referrals_list
+        referrals_none shared_campaign shared_email shared_name shared_no_preferences shared_phone
+        shared_preference shared_preferences shared_username start_later start_next_september start_not_sure
+        status_pending status_sent status_withdrawn typed_cancel typed_skip value_no value_yes withdraw_none
+        withdraw_pick withdraw_stale withdrawn
     """,
     "shortlist": """
         already_qts degree_class_other degree_class_third degree_needed_none degree_needed_studying

@@ -46,7 +46,10 @@ def render(knowledge: Knowledge, template: str, **params: object) -> str:
     """Fills a text's {value.paths} from the facts and {names} from params; gaps show as [missing: ...]."""
     if "{" not in template:  # most button labels and short messages have nothing to fill
         return template
+    return _fill(knowledge, template, params, [])
 
+
+def _fill(knowledge: Knowledge, template: str, params: dict[str, object], gaps: list[str]) -> str:
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         if "." in name:
@@ -56,6 +59,7 @@ def render(knowledge: Knowledge, template: str, **params: object) -> str:
         elif name in params:
             return str(params[name])
         log.warning("no value for {%s} in text starting %r", name, template[:60])
+        gaps.append(name)
         return f"[missing: {name}]"
 
     return PLACEHOLDER.sub(fill, template)
@@ -68,3 +72,14 @@ def message(knowledge: Knowledge, key: str, **params: object) -> str:
         log.warning("no message called %r in the knowledge files", key)
         return f"[{key}]"
     return render(knowledge, template, **params)
+
+
+def whole_message(knowledge: Knowledge, key: str, **params: object) -> str | None:
+    """Returns a fixed message with every placeholder filled, or None when it or a value in it is missing."""
+    template = knowledge.messages.get(key)
+    if template is None:
+        log.warning("no message called %r in the knowledge files", key)
+        return None
+    gaps: list[str] = []
+    text = _fill(knowledge, template, dict(params), gaps)
+    return None if gaps else text

@@ -185,7 +185,7 @@ async def test_two_providers_with_consent_make_two_referral_rows(
     assert [r[0] for r in rows] == sorted([SHORTLISTED[0], SHORTLISTED[2]])
     for row in rows:
         assert row[1:4] == ("Sam O'Neill", "sam@example.org", "+447700900123")
-        assert row[4] == config.privacy.consent_version
+        assert row[4].startswith(f"{config.privacy.consent_version}+")
         assert row[5].startswith(TODAY.isoformat()[:19])
         assert row[6] == "pending"
 
@@ -570,3 +570,48 @@ async def test_consent_needs_the_button_or_its_exact_label(
     confirmed = await chat.say(label)
     assert confirmed[-1].status is Status.CONFIRMED
     assert len(await store.referrals_for(channel, USER)) == 2
+
+
+def with_messages(content: Content, **changed: str) -> Content:
+    """The same content as after a reload of messages files with some texts changed."""
+    messages = {**content.knowledge.messages, **{k.replace("__", "."): v for k, v in changed.items()}}
+    knowledge = replace(content.knowledge, messages=MappingProxyType(messages))
+    return replace(content, knowledge=knowledge)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"referral__consent": "We will send {shared} to {provider_list}. Agree?"},
+        {"referral__consent_provider": "• {provider_name}"},
+        {"referral__shared_email": "• your email: {emial}"},
+    ],
+)
+async def test_a_notice_not_written_in_full_asks_for_no_consent(
+    engine: Engine, chat: Chat, store: Any, config: Config, content: Content, broken: dict[str, str]
+) -> None:
+    engine.content = ContentHolder(config, with_messages(content, **broken))
+    await seed_shortlist(store)
+    shown = await choose_two_and_give_contact(chat, content)
+    assert shown[-1].status is Status.ERROR
+    assert "refer:yes" not in payloads(shown) and "[missing" not in text_of(shown)
+    await chat.tap("refer:yes")
+    assert await store.referrals_for(CHANNEL, USER) == []
+
+
+async def test_the_consent_keeps_the_version_of_the_wording_shown(
+    engine: Engine, chat: Chat, store: Any, config: Config, content: Content
+) -> None:
+    await seed_shortlist(store)
+    await choose_two_and_give_contact(chat, content)
+    reworded = with_messages(content, referral__consent=content.knowledge.messages["referral.consent"] + " ")
+    engine.content = ContentHolder(config, reworded)
+    await chat.press("Yes, share")
+    first = {r.consent_version for r in await store.referrals_for(CHANNEL, USER)}
+    await seed_shortlist(store, user_id="second")
+    other = Chat(engine, user_id="second", channel=CHANNEL)
+    await choose_two_and_give_contact(other, content)
+    await other.press("Yes, share")
+    second = {r.consent_version for r in await store.referrals_for(CHANNEL, "second")}
+    assert len(first) == 1 and len(second) == 1 and first != second, "the wording each person saw"
+    assert all(v.startswith(f"{config.privacy.consent_version}+") for v in first | second)
