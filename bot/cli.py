@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from bot.errors import BotError, ConfigError, Unclosable
+from bot.errors import BotError, ConfigError, KnowledgeError, Unclosable
 
 # Each module in bot/commands offers add_parser(subparsers) and run(args) -> int.
 COMMANDS: tuple[str, ...] = ("chat", "ask", "check", "telegram", "web", "digest", "report", "purge")
@@ -58,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A usage mistake, like a bad option: the same exit code argparse gives.
         print(f"careers-bot: {exc}", file=sys.stderr)
         return 2
+    except KnowledgeError as exc:
+        errors = [problem for problem in exc.problems if problem.severity == "error"]
+        print("\n".join(str(problem) for problem in errors), file=sys.stderr)
+        print(f"careers-bot: {exc}; nothing was started", file=sys.stderr)
+        return 1
     except BotError as exc:
         print(f"careers-bot: {exc}", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.knowledge.fields import Report, Spot, is_https
-from bot.knowledge.marked import MarkedList, MarkedMap
+from bot.knowledge.marked import MarkedList, MarkedMap, NotADate
 from bot.knowledge.model import Fact, Origin
 
 SETTINGS = ("source", "academic_year", "reviewed", "unit")
@@ -108,7 +108,8 @@ def _reviewed(walk: _Walk, value: object, spot: Spot) -> date | None:
     if isinstance(value, datetime):
         value = value.date()
     if not isinstance(value, date):
-        walk.report.error(spot, f"must be a date like 2026-11-20; found {value!r}")
+        if not isinstance(value, NotADate):  # a day that does not exist is reported where it is read
+            walk.report.error(spot, f"must be a date like 2026-11-20; found {value!r}")
         return None
     walk.report.stale(spot, value)
     return value

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz, process
 
 from bot.errors import Problem
-from bot.knowledge.marked import MarkedList, MarkedMap
+from bot.knowledge.marked import MarkedList, MarkedMap, NotADate
 from bot.knowledge.values import PLACEHOLDER
 
 E = TypeVar("E", bound=StrEnum)
@@ -217,7 +217,8 @@ class Entry:
             return value.date()
         if isinstance(value, date) or value is None:
             return value
-        self.error(name, f"must be a date like 2026-11-20; found {_kind_of(value)}")
+        if not isinstance(value, NotADate):  # a day that does not exist is reported where it is read
+            self.error(name, f"must be a date like 2026-11-20; found {_kind_of(value)}")
         return None
 
     def reviewed(self) -> date:

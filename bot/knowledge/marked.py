@@ -67,6 +67,12 @@ class MarkedList(list[object]):
         return self.lines[index]
 
 
+class NotADate(str):
+    """Text written like a date that names no real day (2026-13-02); its error is already reported."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Flaw:
     """Something wrong with the YAML itself, at a 1-based line when known."""
@@ -117,6 +123,16 @@ def _construct_list(loader: _Loader, node: SequenceNode) -> MarkedList:
     return result
 
 
+def _construct_timestamp(loader: _Loader, node: ScalarNode) -> object:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:  # written like a date, but no such day: 2026-13-02
+        message = f"{node.value!r} is not a real date ({exc}): write it as YYYY-MM-DD"
+        loader.flaws.append(Flaw(message, node.start_mark.line + 1))
+        return NotADate(node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
 
@@ -133,6 +149,8 @@ def parse(text: str) -> tuple[object, list[Flaw]]:
         return None, [Flaw(f"not valid YAML: {detail or exc}", line)]
     except yaml.YAMLError as exc:
         return None, [Flaw(f"not valid YAML: {exc}", None)]
+    except (ValueError, TypeError, ArithmeticError) as exc:  # a value its tag cannot hold: !!int ten
+        return None, [Flaw(f"not valid YAML: a value does not fit its type ({exc})", None)]
     finally:
         loader.dispose()
     return data, loader.flaws

@@ -52,3 +52,26 @@ def test_a_folder_is_checked_even_when_the_config_is_broken(
 def test_a_missing_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", CONFIG, "check", str(tmp_path / "absent")]) == 1
     assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["chat", "--db", "{tmp}/bot.sqlite3"], ["ask", "what is a scitt"]])
+def test_starting_on_broken_knowledge_lists_every_error(
+    kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    edit(
+        kb,
+        "answers/money.yaml",
+        "    reviewed: 2026-11-01\n\n  - id: enic",
+        "    reviewed: 2026-13-02\n\n  - id: enic",
+    )
+    edit(kb, "providers.yaml", "lon: -1.4650", "lon: 14.650")
+    config = tmp_path / "config.yaml"
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    config.write_text(text.replace("knowledge_dir: knowledge", f"knowledge_dir: {kb}"), encoding="utf-8")
+    argv = ["--config", str(config), *(part.replace("{tmp}", str(tmp_path)) for part in command)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"answers/money.yaml:{line_of(kb, 'answers/money.yaml', '2026-13-02')}: error:" in err
+    assert f"providers.yaml:{line_of(kb, 'providers.yaml', 'lon: 14.650')}: error:" in err
+    assert "2 error(s)" in err

@@ -527,3 +527,28 @@ def test_an_ended_academic_year_is_warned_once_per_year_not_per_figure(kb: Path)
 def test_words_people_write_stay_text(kb: Path) -> None:
     edit(kb, "subjects.yaml", "aliases: [phys, physic]", "aliases: [phys, physic, no, on, 2:1]")
     assert check_knowledge(kb, TODAY) == []
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"),
+    [
+        (
+            "answers/money.yaml",
+            "    reviewed: 2026-11-01\n\n  - id: enic",
+            "    reviewed: 2026-13-02\n\n  - id: enic",
+        ),
+        ("values/cycle.yaml", "apply_opens: 2026-10-06", "apply_opens: 2026-10-32"),
+        (
+            "answers/money.yaml",
+            "    reviewed: 2026-11-01\n\n  - id: enic",
+            "    reviewed: !!int soon\n\n  - id: enic",
+        ),
+    ],
+)
+def test_a_day_that_does_not_exist_is_one_located_error(kb: Path, file: str, old: str, new: str) -> None:
+    edit(kb, file, old, new)
+    problem = _only(check_knowledge(kb, TODAY), "error")
+    assert problem.file == file
+    if "!!int" not in new:
+        assert problem.line == line_of(kb, file, new.split("\n")[0].strip())
+        assert "is not a real date" in problem.message
