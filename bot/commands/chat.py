@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot.app import open_app
 from bot.channels.terminal import TerminalChat
-from bot.config import load_config
+from bot.config import Config, load_config
+from bot.core.watch import start_reloading
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,11 +29,17 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Runs the terminal chat until the input ends."""
     config = load_config(args.config)
-    asyncio.run(_chat(config, args.db, args.user))
+    asyncio.run(chat_in_terminal(config, args.db, args.user, sys.stdin, sys.stdout))
     return 0
 
 
-async def _chat(config: Any, database: Path | None, user: str) -> None:
+async def chat_in_terminal(
+    config: Config, database: Path | None, user: str, stdin: TextIO, stdout: TextIO
+) -> None:
+    """Chats over the streams until the input ends, serving knowledge edits as a running bot does."""
     async with open_app(config, database=database) as app:
-        chat = TerminalChat(app.engine, user, sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
-        await chat.run()
+        reloading = start_reloading(app.content, config.reload)
+        try:
+            await TerminalChat(app.engine, user, stdin, stdout, prompt=stdin.isatty()).run()
+        finally:
+            reloading.cancel()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
-from bot.config import Config
+from bot.commands.chat import chat_in_terminal
+from bot.config import Config, ReloadConfig
 from bot.core.clock import FixedClock
 from bot.core.content import Content, ContentHolder
 from bot.core.engine import Engine
@@ -163,3 +167,27 @@ async def test_start_reloading_watches_when_configured_and_stops_on_cancel(
     await asyncio.sleep(0.5)
     assert results.empty(), "a cancelled watcher must not reload"
     assert signal.getsignal(signal.SIGHUP) == before
+
+
+async def test_the_terminal_chat_picks_up_a_knowledge_edit(
+    copy_config: Config, knowledge_copy: Path, tmp_path: Path
+) -> None:
+    config = replace(copy_config, reload=ReloadConfig(watch=True, poll_seconds=0.05))
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "r") as stdin, os.fdopen(write_end, "w") as typed:
+        out = io.StringIO()
+        chat = asyncio.create_task(chat_in_terminal(config, tmp_path / "bot.sqlite3", "me", stdin, out))
+        await _ask_until(typed, out, "£29,000")
+        edit_physics_bursary(knowledge_copy, "29500")
+        await _ask_until(typed, out, "£29,500")
+        typed.close()
+        await asyncio.wait_for(chat, WAIT)
+
+
+async def _ask_until(typed: TextIO, out: io.StringIO, wanted: str) -> None:
+    """Asks the question in the terminal until the answer shows the wanted figure."""
+    async with asyncio.timeout(WAIT):
+        while wanted not in out.getvalue():
+            typed.write(QUESTION + "\n")
+            typed.flush()
+            await asyncio.sleep(0.2)
