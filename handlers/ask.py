@@ -246,15 +246,26 @@ def _named_answer(ctx: Context, found: Match) -> Reply | None:
         provider = knowledge.providers.get(provider_id)
         if provider is not None:
             text = provider_answer(knowledge, provider)
-            return Reply(
-                text, Status.ANSWERED, (menu,), entry=f"provider/{provider.id}", topic="location_region"
+            return _card(
+                found, Reply(text, Status.ANSWERED, (menu,), f"provider/{provider.id}", "location_region")
             )
     for route_id in found.entities.routes:
         route = knowledge.routes.get(route_id)
         if route is not None:
             text = route_answer(knowledge, route)
-            return Reply(text, Status.ANSWERED, (menu,), entry=f"route/{route.id}", topic=route.topic)
+            return _card(
+                found, Reply(text, Status.ANSWERED, (menu,), entry=f"route/{route.id}", topic=route.topic)
+            )
     return None
+
+
+def _card(found: Match, card: Reply) -> Reply:
+    """A card shown on a guess is logged as a suggestion under the question's own topic, not as an answer."""
+    if found.status == "answered":
+        return card
+    if found.best is None:
+        return replace(card, status=Status.SUGGESTED)
+    return replace(card, status=Status.SUGGESTED, topic=found.best.topic, score=found.best.score)
 
 
 def _answer_reply(

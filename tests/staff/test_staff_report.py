@@ -191,3 +191,32 @@ def test_every_csv_file_is_written_through_the_formula_guard() -> None:
         if any(word in path.read_text(encoding="utf-8") for word in ("csv.writer", "DictWriter"))
     ]
     assert writers == ["bot/spreadsheet.py"]
+
+
+# Questions that name a route but match no answer confidently: the bot shows the route's card as a guess.
+GUESSED_CARDS = (
+    "does teach first give a bursary for history",
+    "apprenticeship for maths",
+    "is there a scitt near the sea with a nice canteen",
+)
+
+
+async def test_a_route_card_shown_on_a_guess_is_not_counted_as_answered(
+    config: Config, content: Content, tmp_path: Path
+) -> None:
+    questions = (*GUESSED_CARDS, ANSWERABLE[0])
+    store = SqliteStore(tmp_path / "bot.sqlite3")
+    await store.open()
+    engine = Engine(config, ContentHolder(config, content), store, staff_journeys(), FixedClock(WEEK_45))
+    script = await play(engine, [Visit("gus", None, WEEK_45, questions)])
+    await store.close()
+    guesses = [q for q in GUESSED_CARDS if content.matcher.match(q).status != "answered"]
+    assert guesses, "the script needs a question the matcher cannot answer confidently"
+    out = tmp_path / "report"
+    clock = FixedClock(datetime(2026, 11, 23, tzinfo=UTC))
+    await make_report(config, content.knowledge, SqliteStore(tmp_path / "bot.sqlite3"), None, out, clock)
+    answered = sum(int(row["answered"]) for row in read_csv(out / "topics.csv"))
+    confident = [a.text for a in script.asked if content.matcher.match(a.text).status == "answered"]
+    assert answered == len(confident)
+    examples = {row["example"] for row in read_csv(out / "unanswered.csv")}
+    assert set(guesses) <= examples
