@@ -138,7 +138,9 @@ async def digest_job(app: App, clock: Clock) -> None:
             log.log(level, "%s", line)
 
 
-_LOGGED_AS_PROBLEM = frozenset({Outcome.FAILED, Outcome.UNKNOWN_PROVIDER, Outcome.NO_CHANNEL})
+_LOGGED_AS_PROBLEM = frozenset(
+    {Outcome.FAILED, Outcome.UNKNOWN_PROVIDER, Outcome.NO_CHANNEL, Outcome.PLACEHOLDER}
+)
 
 
 def report_lines(
@@ -175,9 +177,10 @@ _PROBLEM_KEYS = {
     Outcome.WAITING: "run_waiting",
     Outcome.UNKNOWN_PROVIDER: "run_unknown_provider",
     Outcome.NO_CHANNEL: "run_no_channel",
+    Outcome.PLACEHOLDER: "run_placeholder",
     Outcome.NOT_DUE: "run_not_due",
 }
-_COUNTED = frozenset({"run_unknown_provider", "run_no_channel", "run_not_due"})
+_COUNTED = frozenset({"run_unknown_provider", "run_no_channel", "run_placeholder", "run_not_due"})
 
 
 class ProgressBar:

@@ -40,9 +40,10 @@ _SAID = {
         mode_full_time mode_part_time no not_given person phase_early_years phase_further_education
         phase_primary phase_secondary phase_special privacy reference run_failed run_line
         run_no_channel_many run_no_channel_one run_not_due_many run_not_due_one run_nothing
-        run_previewed_many run_previewed_one run_sent_many run_sent_one run_unknown_provider_many
-        run_unknown_provider_one run_waiting start_later start_next_september start_not_sure subject_many
-        subject_one summary_note time_format travel_miles yes
+        run_placeholder_many run_placeholder_one run_previewed_many run_previewed_one run_sent_many
+        run_sent_one run_unknown_provider_many run_unknown_provider_one run_waiting start_later
+        start_next_september start_not_sure subject_many subject_one summary_note time_format travel_miles
+        yes
     """,
     "nations": """
         abroad northern_ireland scotland wales
@@ -118,11 +119,11 @@ _SAID = {
         money_bursary money_bursary_degree_class money_fee_full_time money_fee_non_uk money_fee_part_time
         money_fee_range money_fee_typical money_no_bursary money_salary money_salary_apprenticeship
         money_salary_apprenticeship_area money_salary_apprenticeship_london money_salary_area
-        money_salary_london money_scholarship money_year_differs pay_area_inner_london
-        pay_area_london_fringe pay_area_outer_london phase_not_offered residence_england_only
-        residence_england_only_uk residence_outside_fits residence_outside_only residence_outside_uk_nation
-        residence_outside_unknown salary_fits start_apply_now start_apply_opens start_deadline_passed
-        visa_none visa_skilled_worker visa_student
+        money_salary_london money_scholarship money_year_differs money_year_differs_bursaries
+        money_year_differs_fees pay_area_inner_london pay_area_london_fringe pay_area_outer_london
+        phase_not_offered residence_england_only residence_england_only_uk residence_outside_fits
+        residence_outside_only residence_outside_uk_nation residence_outside_unknown salary_fits
+        start_apply_now start_apply_opens start_deadline_passed visa_none visa_skilled_worker visa_student
     """,
     "smalltalk": """
         bot bot_phrases button_adviser button_shortlist button_topics capabilities capabilities_phrases

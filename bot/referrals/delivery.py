@@ -6,6 +6,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -17,6 +18,7 @@ from typing import Protocol
 
 from bot.config import DigestConfig, SmtpConfig
 from bot.errors import DeliveryError
+from bot.knowledge.entries import PLACEHOLDER_DOMAIN
 from bot.knowledge.model import Provider
 from bot.referrals.digest import Digest
 from bot.storage.base import Store
@@ -64,11 +66,18 @@ class ChatSender(Protocol):
         ...
 
 
-def email_message(provider: Provider, digest: Digest, from_address: str) -> EmailMessage:
-    """Returns the digest as an email: plain text, an HTML alternative and the CSV attached."""
+def real_addresses(provider: Provider) -> tuple[str, ...]:
+    """Returns the provider's digest addresses less the .example placeholders, which must never be mailed."""
+    return tuple(a for a in provider.digest.emails if not a.casefold().endswith(PLACEHOLDER_DOMAIN))
+
+
+def email_message(
+    provider: Provider, digest: Digest, from_address: str, to: Sequence[str] | None = None
+) -> EmailMessage:
+    """Returns the digest as an email (to every digest address unless told): text, HTML and the CSV."""
     message = EmailMessage(policy=SMTP)
     message["From"] = from_address
-    message["To"] = ", ".join(provider.digest.emails)
+    message["To"] = ", ".join(provider.digest.emails if to is None else to)
     message["Subject"] = digest.subject
     message["Date"] = format_datetime(digest.created_at)
     message["Message-ID"] = digest.message_id
@@ -87,12 +96,12 @@ class SmtpSink:
         self._config = config
 
     def accepts(self, provider: Provider) -> bool:
-        """Tells whether the provider has digest email addresses."""
-        return bool(provider.digest.emails)
+        """Tells whether the provider has a digest email address that is not a placeholder."""
+        return bool(real_addresses(provider))
 
     async def deliver(self, provider: Provider, digest: Digest) -> None:
-        """Sends the digest to every digest address of the provider."""
-        message = email_message(provider, digest, self._config.from_address)
+        """Sends the digest to every real digest address of the provider."""
+        message = email_message(provider, digest, self._config.from_address, real_addresses(provider))
         await asyncio.to_thread(self._send, message)
 
     def _send(self, message: EmailMessage) -> None:

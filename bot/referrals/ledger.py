@@ -51,10 +51,13 @@ class Outcome(StrEnum):
     WAITING = "waiting_to_retry"
     UNKNOWN_PROVIDER = "unknown_provider"
     NO_CHANNEL = "no_channel"
+    PLACEHOLDER = "placeholder_address"  # only .example addresses, which are never mailed
 
 
 # Outcomes that leave referrals undelivered until someone or something acts.
-PROBLEMS = frozenset({Outcome.FAILED, Outcome.WAITING, Outcome.UNKNOWN_PROVIDER, Outcome.NO_CHANNEL})
+PROBLEMS = frozenset(
+    {Outcome.FAILED, Outcome.WAITING, Outcome.UNKNOWN_PROVIDER, Outcome.NO_CHANNEL, Outcome.PLACEHOLDER}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +218,8 @@ class _Run:
             return ProviderReport(provider_id, provider_id, outcome, held=held)
         sinks = [sink for sink in self.sinks if sink.accepts(provider)]
         if not sinks:
-            outcome = Outcome.NO_CHANNEL if held else Outcome.NOTHING
+            unreachable = Outcome.PLACEHOLDER if provider.digest.emails else Outcome.NO_CHANNEL
+            outcome = unreachable if held else Outcome.NOTHING
             return ProviderReport(provider.id, provider.name, outcome, held=held)
         tally = _Tally()
         for record in unfinished:

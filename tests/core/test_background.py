@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,11 +69,16 @@ async def test_daily_waits_for_its_time() -> None:
     assert runs == ["ran"]
 
 
-async def test_the_running_bot_tries_due_digests_by_itself(config: Config) -> None:
+async def test_the_running_bot_tries_due_digests_by_itself(config: Config, tmp_path: Path) -> None:
     # No mail server listens on this port, so the attempt fails and is recorded for a retry.
     smtp = replace(config.digest.smtp, port=9, timeout_seconds=1.0)
+    # Digests never go to the shipped placeholder addresses, so the providers get deliverable ones.
+    folder = Path(shutil.copytree(config.knowledge_dir, tmp_path / "knowledge"))
+    providers = folder / "providers.yaml"
+    providers.write_text(providers.read_text(encoding="utf-8").replace(".example", ".test"), encoding="utf-8")
     settings = replace(
         config,
+        knowledge_dir=folder,
         digest=replace(config.digest, check_minutes=0.0005, smtp=smtp),
         reload=replace(config.reload, watch=False),
     )

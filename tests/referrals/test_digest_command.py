@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import shutil
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -17,6 +18,7 @@ from bot.cli import main
 from bot.commands.digest import ProgressBar, digest_job
 from bot.config import Config, load_config
 from bot.core.clock import FixedClock
+from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import Knowledge
 from bot.referrals.model import ReferralStatus
 from bot.storage.sqlite import SqliteStore
@@ -33,10 +35,20 @@ def _no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture
+def real_knowledge(tmp_path: Path) -> Knowledge:
+    """The real knowledge copied to tmp_path, its placeholder digest addresses made deliverable test ones."""
+    folder = Path(shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge"))
+    providers = folder / "providers.yaml"
+    text = providers.read_text(encoding="utf-8")
+    providers.write_text(text.replace("@referrals.example", "@referrals.test"), encoding="utf-8")
+    return load_knowledge(folder)
+
+
 def write_config(tmp_path: Path, port: int) -> Path:
-    """A copy of config.yaml using the real knowledge, a database in tmp_path and the SMTP server on port."""
+    """A copy of config.yaml with real_knowledge's folder, a database in tmp_path and SMTP on port."""
     data: dict[str, Any] = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    data["knowledge_dir"] = str(ROOT / "knowledge")
+    data["knowledge_dir"] = str(tmp_path / "knowledge")
     data["database"] = str(tmp_path / "bot.sqlite3")
     data["digest"]["outbox_dir"] = str(tmp_path / "outbox")
     data["digest"]["smtp"].update(host="127.0.0.1", port=port, timeout_seconds=5)
@@ -146,7 +158,9 @@ def test_a_dry_run_writes_eml_files_and_sends_nothing(
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
 
 
-async def test_the_scheduled_job_sends_what_is_due(tmp_path: Path, mailbox: Mailbox) -> None:
+async def test_the_scheduled_job_sends_what_is_due(
+    tmp_path: Path, mailbox: Mailbox, real_knowledge: Knowledge
+) -> None:
     from bot.app import open_app
 
     config: Config = load_config(write_config(tmp_path, mailbox.port), environ={})

@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.commands.digest import report_lines
 from bot.config import Config
 from bot.core.clock import FixedClock
 from bot.errors import DeliveryError
@@ -23,7 +26,7 @@ from bot.referrals.model import ReferralStatus
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
 
-from .conftest import NORTH, NOW, SOUTH, referral, smtp_config
+from .conftest import NORTH, NOW, SOUTH, digest_settings, referral, smtp_config
 from .mailbox import Mailbox, free_port
 
 
@@ -319,3 +322,28 @@ async def test_one_provider_can_be_sent_on_its_own(
     assert [p.provider_id for p in report.providers] == [SOUTH]
     assert [csv_names(m) for m in mailbox.messages] == [["Person 2 Example"]]
     assert await statuses(db, 1) == [ReferralStatus.PENDING]
+
+
+async def test_placeholder_addresses_are_never_mailed_and_the_run_says_so(
+    db: SqliteStore, knowledge: Knowledge, mail_config: Config, mailbox: Mailbox
+) -> None:
+    north = replace(knowledge.providers[NORTH], digest=digest_settings(emails=("north@provider.example",)))
+    south = knowledge.providers[SOUTH]
+    south = replace(
+        south, digest=replace(south.digest, emails=("admissions@provider.example", "south@provider.test"))
+    )
+    placeholders = replace(knowledge, providers={**knowledge.providers, NORTH: north, SOUTH: south})
+    await add(db, 1, 2)
+    await add(db, 3, provider_id=SOUTH)
+    report = await run(db, placeholders, mail_config, NOW)
+    held = outcome(report, NORTH)
+    assert (held.outcome, held.held) == (Outcome.PLACEHOLDER, 2)
+    assert report.failed
+    assert await statuses(db, 1, 2) == [ReferralStatus.PENDING, ReferralStatus.PENDING]
+    [sent] = mailbox.messages
+    assert sent["To"] == "south@provider.test"
+    assert mailbox.recipients == [["south@provider.test"]]
+    [line] = [
+        line for line in report_lines(placeholders, report, ZoneInfo("Europe/London")) if "North" in line
+    ]
+    assert ".example" in line and "2 referrals" in line
