@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def examine(folder: Path, today: date | None = None, regions: Sequence[str] | No
     if regions is not None:
         _check_names(report, "region", regions, False, "region in config.yaml")
     _check_subject_names(report)
+    _tell_placeholders(report)
     report.problems.sort(key=lambda p: (p.file, p.line or 0))
     return drafts
 
@@ -76,6 +78,24 @@ def _check_names(report: Report, kind: str, known: Collection[str], skip: bool, 
     for name, spot in report.refs[kind]:
         if name not in known:
             report.error(spot, f"{name!r} is not a known {what}{hint(name, known)}")
+
+
+def _tell_placeholders(report: Report) -> None:
+    """One warning for every placeholder address, so a fresh copy's list does not hide a new problem."""
+    found = report.placeholders
+    if len(found) == 1:
+        address, spot = found[0]
+        report.warning(
+            spot, f"{address!r} is a placeholder: digests are held back until you enter the real one"
+        )
+    elif found:
+        lines = ", ".join(str(spot.line) for _address, spot in found)
+        first = found[0][1]
+        message = (
+            f"{len(found)} digest addresses are placeholders ending in .example (lines {lines}): "
+            "digests are held back until you enter the providers' real addresses"
+        )
+        report.warning(replace(first, entry=None, field=None), message)
 
 
 def _check_subject_names(report: Report) -> None:

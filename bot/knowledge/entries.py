@@ -267,7 +267,7 @@ def _digest_emails(digest: Entry) -> tuple[str, ...]:
             digest.report.error(spot, f"{address!r} is not an email address")
             continue
         if address.casefold().endswith(PLACEHOLDER_DOMAIN):
-            digest.report.warning(spot, f"{address!r} is a placeholder: enter the provider's real address")
+            digest.report.placeholders.append((address, spot))
         emails.append(address)
     return tuple(emails)
 

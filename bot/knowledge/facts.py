@@ -16,6 +16,7 @@ CURRENT = "current"
 # is the fact "training.placements.min_weeks".
 VALUE = "value"
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+_YEAR_KEY = re.compile(r"\d{4}-\d{2}")  # a year block such as 2026-27
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class _Inherited:
     academic_year: str | None = None
     reviewed: date | None = None
     unit: str | None = None
+    history: bool = False  # inside a year block that the file's `current` has moved past
 
 
 @dataclass
@@ -54,6 +56,7 @@ def read_values(namespace: str, file: str, data: object, report: Report) -> dict
 
 def _read_mapping(walk: _Walk, data: MarkedMap, path: str, above: _Inherited, top: bool = False) -> None:
     here = _read_settings(walk, data, path, above)
+    current = data.get(CURRENT) if top else None
     for key, value in data.items():
         line = data.line_of(key)
         if key in SETTINGS or (top and key == CURRENT):
@@ -64,7 +67,8 @@ def _read_mapping(walk: _Walk, data: MarkedMap, path: str, above: _Inherited, to
             )
             walk.report.error(walk.spot(path, str(key), line), message)
         elif isinstance(value, MarkedMap):
-            _read_mapping(walk, value, f"{path}.{key}", here)
+            past = isinstance(current, str) and key != current and _YEAR_KEY.fullmatch(key) is not None
+            _read_mapping(walk, value, f"{path}.{key}", replace(here, history=True) if past else here)
         elif key == VALUE and not top:
             _read_leaf(walk, path, walk.spot(path, key, line), value, here)
         else:
@@ -81,7 +85,8 @@ def _read_settings(walk: _Walk, data: MarkedMap, path: str, above: _Inherited) -
         here = replace(here, source=_source(walk, *found["source"]))
     if "academic_year" in found:
         value, spot = found["academic_year"]
-        here = replace(here, academic_year=walk.report.academic_year(spot, value) or str(value))
+        year = walk.report.academic_year(spot, value, history=here.history)
+        here = replace(here, academic_year=year or str(value))
     if "reviewed" in found:
         here = replace(here, reviewed=_reviewed(walk, *found["reviewed"]))
     if "unit" in found:

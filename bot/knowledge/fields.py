@@ -45,6 +45,7 @@ class Report:
     refs: defaultdict[str, list[tuple[str, Spot]]] = field(default_factory=lambda: defaultdict(list))
     broken: set[str] = field(default_factory=set)  # files that could not be parsed at all
     undefined: set[str] = field(default_factory=set)  # value path prefixes a reported error left undefined
+    placeholders: list[tuple[str, Spot]] = field(default_factory=list)  # .example digest addresses
 
     def error(self, spot: Spot, message: str) -> None:
         """Records an error at a spot."""
@@ -75,13 +76,14 @@ class Report:
                 spot, f"last reviewed on {reviewed.isoformat()}, more than 12 months ago: check it again"
             )
 
-    def academic_year(self, spot: Spot, value: object) -> str | None:
-        """Checks an academic year (2026/27 or ongoing), warning when it has ended; returns it if valid."""
+    def academic_year(self, spot: Spot, value: object, *, history: bool = False) -> str | None:
+        """Checks an academic year (2026/27 or ongoing), warning when it has ended unless it is kept as
+        history (a year block that `current` has moved past); returns it if valid."""
         if not isinstance(value, str) or not is_academic_year(value):
             self.error(spot, f"must be an academic year like 2026/27, or ongoing (found {value!r})")
             return None
         ends = year_end(value)
-        if ends is not None and ends < self.today:
+        if ends is not None and ends < self.today and not history:
             self.warning(spot, f"academic year {value} ended on {ends.isoformat()}: update or remove it")
         return value
 

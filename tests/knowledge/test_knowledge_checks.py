@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,8 @@ from knowledge_edits import REGIONS, TODAY, edit, line_of
 
 from bot.errors import Problem
 from bot.knowledge.checks import check_knowledge
+
+ROOT = Path(__file__).resolve().parents[2] / "knowledge"
 
 
 @dataclass(frozen=True)
@@ -552,3 +555,44 @@ def test_a_day_that_does_not_exist_is_one_located_error(kb: Path, file: str, old
     if "!!int" not in new:
         assert problem.line == line_of(kb, file, new.split("\n")[0].strip())
         assert "is not a real date" in problem.message
+
+
+def test_many_placeholder_addresses_are_one_warning(kb: Path) -> None:
+    edit(kb, "providers.yaml", "referrals@training.test", "referrals@provider.example")
+    path = kb / "providers.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "emails: [referrals@provider.example]", "emails: [referrals@provider.example, b@c.example]"
+        ),
+        encoding="utf-8",
+    )
+    [warning] = [p for p in check_knowledge(kb, TODAY) if p.severity == "warning"]
+    assert warning.file == "providers.yaml" and warning.message.startswith(
+        "2 digest addresses are placeholders"
+    )
+
+
+def test_a_year_block_that_current_moved_past_is_not_warned_about(kb: Path) -> None:
+    path = kb / "values" / "bursaries.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = (
+        "\n2024-25:\n  academic_year: 2024/25\n  source: https://www.gov.uk/\n  reviewed: 2026-11-01\n"
+        "  physics:\n    bursary: 1\n"
+    )
+    path.write_text(text + old, encoding="utf-8")
+    assert [p for p in check_knowledge(kb, TODAY) if p.severity == "warning"] == []
+    edit(kb, "values/bursaries.yaml", "current: 2026-27", "current: 2024-25")
+    [warning] = [p for p in check_knowledge(kb, TODAY) if p.severity == "warning"]
+    assert "academic year 2024/25 ended" in warning.message
+
+
+def test_the_shipped_knowledge_warns_only_about_what_staff_must_act_on() -> None:
+    problems = check_knowledge(ROOT)
+    placeholders = [p for p in problems if "placeholder" in p.message]
+    assert len(placeholders) <= 1, "placeholder addresses are told in one warning"
+    for problem in (p for p in problems if "ended on" in p.message and p.entry):
+        block = str(problem.entry).partition(".")[2]
+        current = re.search(r"^current: (\S+)", (ROOT / problem.file).read_text(encoding="utf-8"), re.M)
+        if current and re.fullmatch(r"\d{4}-\d{2}", block):
+            assert block == current.group(1), f"{problem.entry} is history, not something to act on"
