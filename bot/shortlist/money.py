@@ -145,8 +145,17 @@ def _timing_note(knowledge: Knowledge, profile: Profile, today: date, key: str, 
 
 
 def _money_year_note(knowledge: Knowledge, year: int) -> Reason | None:
-    money = knowledge.facts.get(FULL_TIME_FEE)
+    """Says which of the fees and bursaries shown are for an earlier year than the person would start in."""
     wanted = f"{year}/{(year + 1) % 100:02d}"
-    if money is None or money.academic_year in (None, wanted):
-        return None
-    return reason("money_year_differs", money_year=str(money.academic_year), start_year=wanted)
+    fee = knowledge.facts.get(FULL_TIME_FEE)
+    fees = None if fee is None or fee.academic_year in (None, wanted) else fee.academic_year
+    bursary = _bursary_year(knowledge)
+    bursaries = None if bursary in (None, wanted) else bursary
+    # Each is judged on its own year: a new year's bursaries are often out before its fees are confirmed.
+    if fees and bursaries and fees == bursaries:
+        return reason("money_year_differs", money_year=fees, start_year=wanted)
+    if fees:
+        return reason("money_year_differs_fees", money_year=fees, start_year=wanted)
+    if bursaries:
+        return reason("money_year_differs_bursaries", money_year=bursaries, start_year=wanted)
+    return None

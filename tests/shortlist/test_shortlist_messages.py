@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from shortlist_factory import ROUTES, knowledge, route
 
-from bot.knowledge.model import Phase, StudyMode
+from bot.knowledge.model import Knowledge, Phase, StudyMode
 from bot.shortlist.eligibility import Reason
 from bot.shortlist.geo import Place
 from bot.shortlist.profile import DEGREES, GCSE_ANSWERS, MODES, STARTS, Profile
@@ -73,11 +73,24 @@ def many_people() -> list[Profile]:
     return out
 
 
+def _new_year_entered(base: Knowledge, namespace: str) -> Knowledge:
+    """The same knowledge once one file's figures for the next year (2027/28) were entered."""
+    prefix = f"{namespace}.current."
+    moved = {
+        p: replace(f, academic_year="2027/28") if p.startswith(prefix) else f for p, f in base.facts.items()
+    }
+    return replace(base, facts=moved)
+
+
 def produced() -> list[Reason]:
     found: list[Reason] = []
-    for today in DAYS:
+    variants = [
+        WITH_PART_TIME_ONLY,
+        *(_new_year_entered(WITH_PART_TIME_ONLY, n) for n in ("fees", "bursaries")),
+    ]
+    for today, variant in itertools.product(DAYS, variants):
         for person in many_people():
-            shortlist = build_shortlist(WITH_PART_TIME_ONLY, person, "seed", 8, today)
+            shortlist = build_shortlist(variant, person, "seed", 8, today)
             found.extend(shortlist.notes)
             for fit in shortlist.routes:
                 found.extend(fit.reasons + fit.money)
