@@ -113,6 +113,8 @@ def test_compare_routes_near_you(web: WebServer, javascript: bool) -> None:
         summary = chromium.css("#error-summary")[0].text
         assert "postcode or town" in summary and "age group" in summary
         fill_compare(chromium, "Sheffield", "Physics", "secondary")
+        # With JavaScript the page is updated in place, so the first error summary may still be showing.
+        chromium.wait_for(lambda: chromium.css("#results"))
         routes = chromium.css(".routes > li h4")
         providers = chromium.css(".providers > li")
         assert routes and providers
