@@ -80,15 +80,37 @@ class Browser:
         self.wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete")
 
     def wait_for(self, condition: Callable[[], Any], timeout: float = WAIT) -> Any:
-        """Waits until condition() gives something true, and returns it."""
+        """Waits until condition() gives something true, and returns it; a page changing under it retries."""
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
         deadline = time.monotonic() + timeout
         while True:
-            found = condition()
+            try:
+                found = condition()
+            except (StaleElementReferenceException, NoSuchElementException):
+                found = None
             if found:
                 return found
             if time.monotonic() > deadline:
                 raise AssertionError("the page did not get there in time")
             time.sleep(0.05)
+
+    def click_and_load(self, element: Any) -> None:
+        """Clicks something that loads a new page, and waits until the new page has replaced the old one."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        old = self.driver.find_element("tag name", "html")
+        element.click()
+
+        def replaced() -> bool:
+            try:
+                old.tag_name  # noqa: B018 - asking anything of an element of a page that is gone raises
+            except StaleElementReferenceException:
+                return True
+            return False
+
+        self.wait_for(replaced)
+        self.wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete")
 
     def css(self, selector: str) -> list[Any]:
         """Returns the elements matching a CSS selector."""

@@ -81,11 +81,13 @@ def test_the_chat_works_without_javascript(web: WebServer, plain_browser: Browse
     plain_browser.open(web.url + "/")
     box = plain_browser.driver.find_element("id", "text")
     box.send_keys("can I train with a 2:2 in history")
-    plain_browser.driver.find_element("css selector", "button.button[name=send]").click()
+    plain_browser.click_and_load(
+        plain_browser.driver.find_element("css selector", "button.button[name=send]")
+    )
     plain_browser.wait_for(lambda: person_lines(plain_browser) == ["can I train with a 2:2 in history"])
     buttons = plain_browser.css("#transcript .choices button")
     pressed = buttons[0].text
-    buttons[0].click()
+    plain_browser.click_and_load(buttons[0])
     plain_browser.wait_for(lambda: len(person_lines(plain_browser)) == 2)
     assert person_lines(plain_browser)[-1] == pressed
 
@@ -100,7 +102,7 @@ def fill_compare(browser: Browser, place: str, subject: str, phase: str) -> None
         Select(browser.driver.find_element("id", "subject")).select_by_visible_text(subject)
     if phase:
         browser.driver.find_element("id", f"phase-{phase}").click()
-    browser.driver.find_element("css selector", ".compare-form button[type=submit]").click()
+    browser.click_and_load(browser.driver.find_element("css selector", ".compare-form button[type=submit]"))
     browser.wait_for(lambda: browser.css("#results, #error-summary"))
 
 
