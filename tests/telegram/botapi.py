@@ -198,6 +198,7 @@ class BotApiServer:
         self.faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
+        self.confirmed = 0  # the highest update_id the bot has acknowledged (with a later offset)
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._server: asyncio.Server | None = None
@@ -390,6 +391,9 @@ class BotApiServer:
         wait = float(params.get("timeout") or 0)
         async with self._changed:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if offset - 1 > self.confirmed:
+                self.confirmed = offset - 1
+                self._changed.notify_all()
             if not self._updates and wait > 0:
                 try:
                     async with asyncio.timeout(wait):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,20 @@ async def test_an_unexpected_failure_tells_the_person_and_logs_no_personal_data(
     logged = [r.getMessage() for r in caplog.records if r.name.startswith("bot")]
     assert any("Conflict" in line for line in logged)
     assert not any("Eve" in line or "2:2" in line or "eve_smith" in line for line in logged)
+
+
+async def test_one_persons_flood_limit_never_delays_another(running: RunningBot, engine: Engine) -> None:
+    server = running.server
+    flooded, other = Person(110, "Flo"), Person(111, "Oli")
+    server.plan(Fault("sendMessage", times=1, status=429, retry_after=4, chat_id=flooded.user_id))
+    expected = await expected_texts(engine, 999, ["/help"])
+    await server.push(flooded.text("/help"))
+    await server.wait_for(lambda: bool(server.called("sendMessage", 429)))
+    refused_at = time.monotonic()
+    await server.push(other.text("/help"))
+    await server.wait_for_messages(other.user_id, len(expected))
+    assert time.monotonic() - refused_at < 2.0, "the other person did not wait"
+    assert server.to_chat(flooded.user_id) == []
+    await server.wait_for_messages(flooded.user_id, len(expected))
+    assert time.monotonic() - refused_at >= 4.0 - 0.2, "the flooded chat waited the whole retry_after"
+    assert [s.text for s in server.to_chat(flooded.user_id)] == expected
