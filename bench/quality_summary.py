@@ -34,9 +34,12 @@ class Comparison:
         return all(self.bot < value for value in self.baselines.values())
 
 
-def compare(printed: str) -> list[Comparison]:
-    """Returns the bot-versus-baselines figures found in the printed overall table; empty if none."""
+def compare(printed: str, after: str = "") -> list[Comparison]:
+    """Returns the bot-versus-baselines figures in the first overall table printed after a line holding
+    `after` (the first table of all when it is empty); empty if none."""
     lines = [line for line in printed.splitlines() if line.strip()]
+    start = next((n for n, line in enumerate(lines) if after in line), len(lines))
+    lines = lines[start:]
     header = next((line for line in lines if line.split()[:1] == [BOT]), None)
     if header is None:
         return []

@@ -22,13 +22,32 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
+class FusionConfig:
+    """How the lexical and semantic signals add up to one score (fitted by scripts/fit_matching.py)."""
+
+    lexical_weight: float
+    semantic_weight: float
+    semantic_floor: float  # a cosine at or below this counts as no semantic likeness at all
+    # The likeness to the refusals' phrasings can count for more than to the answers', since a message
+    # that reads like a current teacher's work problem seldom shares the refusals' words.
+    out_of_scope_weight: float = 0.0
+
+
+# The signals on their own, for tests and tools that want the lexical matcher alone.
+LEXICAL_ONLY = FusionConfig(lexical_weight=1.0, semantic_weight=0.0, semantic_floor=0.0)
+
+
+@dataclass(frozen=True, slots=True)
 class MatchingConfig:
-    """Thresholds the matcher decides with."""
+    """Thresholds the matcher decides with, how its signals are fused, and where its model lives."""
 
     answer_threshold: float
     answer_margin: float
     suggest_threshold: float
     suggestions: int
+    fusion: FusionConfig = LEXICAL_ONLY
+    model_dir: Path | None = None  # None: no semantic signal
+    embedding_cache: Path | None = None  # None: phrasings are embedded at every start
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +240,28 @@ def _clock_time(value: str) -> bool:
     )
 
 
+def _shipped(base: Path, value: str) -> Path:
+    """A path beside the config file, or else the one shipped with the bot: a config file kept elsewhere
+    still finds the bundled model."""
+    beside = base / value
+    shipped = PROJECT_ROOT / value
+    return shipped if not beside.exists() and shipped.exists() else beside
+
+
+def _fusion(section: _Section) -> FusionConfig:
+    weight = (lambda v: 0.0 <= v <= 2.0, "must be between 0 and 2")
+    fusion = FusionConfig(
+        lexical_weight=section.get("lexical_weight", float, *weight),
+        semantic_weight=section.get("semantic_weight", float, *weight),
+        semantic_floor=section.get(
+            "semantic_floor", float, lambda v: -1.0 <= v < 1.0, "must be from -1 to 1"
+        ),
+        out_of_scope_weight=section.get("out_of_scope_weight", float, *weight),
+    )
+    section.finish()
+    return fusion
+
+
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Loads and validates the config file; raises ConfigError naming the bad key."""
     path = (path or Path(os.environ.get("CAREERS_BOT_CONFIG", DEFAULT_CONFIG))).resolve()
@@ -269,6 +310,9 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
             answer_margin=matching.get("answer_margin", float, *unit),
             suggest_threshold=matching.get("suggest_threshold", float, *unit),
             suggestions=matching.get("suggestions", int, lambda v: 1 <= v <= 8, "must be from 1 to 8"),
+            fusion=_fusion(matching.section("fusion")),
+            model_dir=_shipped(base, matching.get("model", str, bool, "must name the model folder")),
+            embedding_cache=base / matching.get("embedding_cache", str, bool, "must name a folder"),
         ),
         shortlist=ShortlistConfig(
             default_travel_miles=shortlist.get("default_travel_miles", int, _positive, "must be above 0"),

@@ -21,7 +21,9 @@ from handlers.profile import Noted, note_facts, profile_line, with_note
 from handlers.smalltalk import small_talk_kind, small_talk_reply
 from handlers.start import main_menu
 
-MAX_LABEL = 60
+# Buttons show whole questions (Telegram limits the callback data, not the label); only a label longer than
+# any canonical question is cut.
+MAX_LABEL = 120
 MAX_ANSWERS = 3  # answers shown together in one reply
 SHORT_ANSWERS = 1500  # characters: answers together longer than this become one answer and buttons
 MAX_QUESTIONS = 6
@@ -185,14 +187,20 @@ def _several_questions(ctx: Context, text: str, session: Session) -> Outcome | N
     questions = _questions(text)
     if len(questions) < 2:  # one question: the whole message's match answers it
         return None
-    asked = _answered_questions(ctx, questions)
-    if len(asked) < 2:
+    found_all = _answered_questions(ctx, questions)
+    asked = [(q, m, e) for q, m, e in found_all if m.status == "answered"]
+    if len(asked) < 2 and not (asked and len(found_all) >= 2):
         return None
+    # A question the matcher is unsure of is offered as a button, never answered alongside the others.
+    unsure = [item for item in found_all if item[1].status != "answered"]
+    if unsure:
+        asked = [*asked[:1], *(item for item in found_all if item not in asked[:1])]
+        asked = asked[: MAX_ANSWERS + len(found_all)]
     replies = [_answer_reply(ctx, entry, found, session, Status.ANSWERED) for _, found, entry in asked]
     first_entry = asked[0][2]
     moved = session.with_data(last_entry=first_entry.id)
     together = replies[:MAX_ANSWERS]
-    if len(asked) <= MAX_ANSWERS and sum(len(r.text) for r in together) <= SHORT_ANSWERS:
+    if not unsure and len(asked) <= MAX_ANSWERS and sum(len(r.text) for r in together) <= SHORT_ANSWERS:
         parts = [
             ctx.say("ask.several_answer", question=entry.question, answer=reply.text)
             for (_, _, entry), reply in zip(asked, together, strict=True)
@@ -205,13 +213,13 @@ def _several_questions(ctx: Context, text: str, session: Session) -> Outcome | N
 
 
 def _answered_questions(ctx: Context, questions: list[str]) -> list[tuple[str, Match, AnswerEntry]]:
-    """Each question that the matcher answers on its own, with a different entry each."""
+    """Each question that the matcher answers or suggests for on its own, with a different entry each."""
     answers = ctx.content.knowledge.answers
     out: list[tuple[str, Match, AnswerEntry]] = []
     for question in questions:
         found = ctx.content.matcher.match(question)
         entry = answers.get(found.best.entry) if found.best is not None else None
-        if found.status != "answered" or entry is None or entry.topic == "out_of_scope":
+        if found.status not in ("answered", "suggested") or entry is None or entry.topic == "out_of_scope":
             continue
         if all(entry.id != seen.id for _, _, seen in out):
             out.append((question, found, entry))

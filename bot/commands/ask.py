@@ -13,7 +13,7 @@ from typing import TextIO
 from bot.config import MatchingConfig, load_config
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import Knowledge
-from bot.matching.decide import Candidate, Match
+from bot.matching.decide import OUT_OF_SCOPE_TOPIC, Candidate, Match
 from bot.matching.matcher import Matcher
 
 
@@ -102,9 +102,13 @@ def _explain_best(match: Match, best: Candidate, knowledge: Knowledge, config: M
     lines = [
         f"Best:     {_describe(best)}",
         f"          canonical question: {entry.question if entry else '?'}",
-        f"          closest phrasing: {best.phrasing}",
-        f"Score:    {best.score:.3f} (answer at {config.answer_threshold:.2f} or more and "
-        f"{config.answer_margin:.2f} ahead; suggest at {config.suggest_threshold:.2f} or more)",
+        f"          closest in words: {best.phrasing or '(no words in common)'} (lexical {best.lexical:.3f})",
+        f"          closest in meaning: {best.semantic_phrasing or '-'} (cosine {best.semantic:.3f})",
+        f"Score:    {best.score:.3f} = {config.fusion.lexical_weight:g} x lexical + "
+        f"{_semantic_weight(best, config):g} x likeness (the cosine above {config.fusion.semantic_floor:g}, "
+        "scaled to 0-1)",
+        f"          answer at {config.answer_threshold:.2f} or more and {config.answer_margin:.2f} ahead; "
+        f"suggest at {config.suggest_threshold:.2f} or more",
     ]
     if match.runner_up is not None:
         margin = best.score - match.runner_up.score
@@ -114,8 +118,16 @@ def _explain_best(match: Match, best: Candidate, knowledge: Knowledge, config: M
     return lines
 
 
+def _semantic_weight(candidate: Candidate, config: MatchingConfig) -> float:
+    fusion = config.fusion
+    return fusion.out_of_scope_weight if candidate.topic == OUT_OF_SCOPE_TOPIC else fusion.semantic_weight
+
+
 def _describe(candidate: Candidate) -> str:
-    return f"{candidate.entry} (topic {candidate.topic}, score {candidate.score:.3f})"
+    return (
+        f"{candidate.entry} (topic {candidate.topic}, score {candidate.score:.3f}: "
+        f"lexical {candidate.lexical:.3f}, cosine {candidate.semantic:.3f})"
+    )
 
 
 def _entities(match: Match) -> str:

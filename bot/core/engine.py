@@ -14,6 +14,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.content import ContentHolder
 from bot.core.handoff import Handoff, NoHandoff
 from bot.core.journey import Context, Journey, Outcome
+from bot.core.prefetch import EmbeddingBatcher
 from bot.core.routing import campaign_code, clean_field, clean_turn, parse_command, parse_payload
 from bot.core.session import Session
 from bot.core.types import Button, Reply, Status, Turn, button_numbers
@@ -78,6 +79,7 @@ class Engine:
         self._commands = {cmd: j for j in self.journeys.values() for cmd in j.commands}
         self._journey_names = frozenset(self.journeys)
         self._locks = _UserLocks()
+        self._embedder = EmbeddingBatcher(lambda texts: self.content.current.matcher.embed_ahead(texts))
         for needed in (START, ASK):
             if needed not in self.journeys:
                 raise ValueError(f"the engine needs a {needed!r} journey")
@@ -118,6 +120,8 @@ class Engine:
         self, turn: Turn, update_id: str | None = None, address: str | None = None
     ) -> tuple[Intake, list[Reply]]:
         turn = replace(turn, at=self.clock.now())
+        if turn.text and turn.payload is None and parse_command(turn.text) is None:
+            await self._embedder.prepare(turn.text)
         ctx = self._context(turn)
         try:
             if update_id is not None and await self.store.is_accepted(turn.channel, update_id):

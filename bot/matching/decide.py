@@ -31,12 +31,15 @@ class MatchStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One answer entry the matcher considered, with its score and the phrasing that fitted best."""
+    """One answer entry the matcher considered: its fused score, and the evidence of each signal."""
 
     entry: str
     topic: str
     score: float
-    phrasing: str = ""
+    phrasing: str = ""  # the phrasing whose words fitted best
+    lexical: float = 0.0  # the word-overlap score
+    semantic: float = 0.0  # the best cosine between the question and one of the entry's phrasings
+    semantic_phrasing: str = ""  # that phrasing
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bot.config import MatchingConfig
+import numpy as np
+import numpy.typing as npt
+
+from bot.config import FusionConfig, MatchingConfig
 from bot.knowledge.model import Knowledge
-from bot.matching.decide import Candidate, Match, MatchStatus, Part, decide, out_of_scope
+from bot.matching.decide import (
+    OUT_OF_SCOPE_TOPIC,
+    Candidate,
+    Match,
+    MatchStatus,
+    Part,
+    decide,
+    out_of_scope,
+)
 from bot.matching.entities import Entities, EntityFinder, degree_class
 from bot.matching.index import Index
 from bot.matching.intent import clause_asks
 from bot.matching.normalise import Normalised, Normaliser, clean, split_clauses
 from bot.matching.scoring import Scored, rank
+from bot.matching.semantic import Encoder, VectorCache
 
-__all__ = ["Candidate", "Entities", "Match", "MatchStatus", "Matcher"]
+__all__ = ["Candidate", "Entities", "Evidence", "Match", "MatchStatus", "Matcher", "Reading"]
+
+Floats = npt.NDArray[np.float64]
 
 # Pieces beyond this many are ignored: nobody asks more questions than this in one message.
 MAX_CLAUSES = 8
@@ -36,16 +51,35 @@ NO_DEGREE_BONUSES = 2.0
 
 
 @dataclass(frozen=True, slots=True)
-class _Context:
-    """What the whole message says that its clauses are read against."""
+class Evidence:
+    """What the two signals found for one piece of a message, before they are fused."""
 
     text: str
-    no_degree: bool
-    scores: dict[str, float]
+    lexical: tuple[Scored, ...]  # the entries sharing words with the piece, best first
+    semantic: Floats | None  # per entry, the best cosine with one of its phrasings; None without a model
+    cosines: Floats | None  # per phrasing, its cosine with the piece
+    whole: bool = False
+    order: int = 0  # where the piece starts in the message
+    share: float = 1.0  # how much the piece's own scores count against the whole message's
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A message read by every signal: its entities and the evidence for each of its pieces."""
+
+    question: str
+    entities: Entities
+    pieces: tuple[Evidence, ...]  # empty when nothing in the message could be about training to teach
+    ruled_out: frozenset[str]
 
 
 class Matcher:
-    """Matches questions to answer entries; built once per Knowledge, then pure and deterministic."""
+    """Matches questions to answer entries; built once per Knowledge, then pure and deterministic.
+
+    The pipeline: read (clean, find entities, split into pieces, score each piece lexically and
+    semantically), fuse (one score per entry and piece, weights from config), decide (answer, suggest,
+    no match or out of scope, thresholds from config).
+    """
 
     def __init__(self, knowledge: Knowledge, config: MatchingConfig) -> None:
         self.knowledge = knowledge
@@ -61,52 +95,125 @@ class Matcher:
             for e in knowledge.answers.values()
             if e.not_when
         }
+        self.encoder = Encoder.shared(config.model_dir) if config.model_dir else None
+        self._vectors = self._phrasing_vectors()
+        self._starts = np.array([e.phrasings[0] for e in self.index.entries], dtype=np.intp)
+        self._refusals = np.array([e.topic == OUT_OF_SCOPE_TOPIC for e in self.index.entries])
 
     def match(self, text: str) -> Match:
         """Returns the verdict on one question; any string is accepted."""
+        return self.decide(self.read(text))
+
+    def read(self, text: str) -> Reading:
+        """Runs every signal over the message and its pieces; the costly half of matching."""
         cleaned = clean(text)
         entities = self.finder.find(cleaned)
         whole = self.prepare(cleaned)
         if self._is_noise(whole, entities):
-            return out_of_scope(text, entities)
-        overall = self._rank(whole, entities.routes, entities.degree_class)
-        parts = [Part(cleaned, overall, whole=True)]
+            return Reading(text, entities, (), frozenset())
         clauses = split_clauses(cleaned)
-        if len(clauses) > 1:
-            context = _Context(cleaned, entities.degree_class == "none", {c.entry: c.score for c in overall})
-            parts.extend(
-                self._clause_part(context, clause, order)
-                for order, clause in enumerate(clauses[:MAX_CLAUSES])
-            )
-        return decide(text, _without(parts, self._ruled_out(whole)), entities, self.config)
+        clauses = clauses[:MAX_CLAUSES] if len(clauses) > 1 else []
+        # The model reads the whole message once: embedding every clause as well would cost several times
+        # as much for little gain, so each clause is read lexically against the message's likeness.
+        semantic = self._semantic(cleaned)
+        no_degree = entities.degree_class == "none"
+        lexical = self._rank(whole, entities.routes, entities.degree_class)
+        pieces = [Evidence(cleaned, lexical, *semantic, whole=True)]
+        for order, clause in enumerate(clauses):
+            query = self.prepare(clause)
+            if not self._worth_scoring(query):
+                continue
+            degree = "none" if no_degree else degree_class(clause)
+            share = CLAUSE_SHARE * (1.0 if clause_asks(cleaned, clause) else BACKGROUND_CLAUSE)
+            lexical = self._rank(query, self.finder.routes(clause), degree)
+            pieces.append(Evidence(clause, lexical, *semantic, False, order, share))
+        return Reading(text, entities, tuple(pieces), self._ruled_out(whole))
+
+    def decide(self, reading: Reading, config: MatchingConfig | None = None) -> Match:
+        """Fuses the evidence into one score per entry and piece, then applies the thresholds."""
+        settings = config or self.config
+        if not reading.pieces:
+            return out_of_scope(reading.question, reading.entities)
+        return decide(reading.question, self.fuse(reading, settings.fusion), reading.entities, settings)
+
+    def fuse(self, reading: Reading, fusion: FusionConfig) -> list[Part]:
+        """Every piece's leading entries by fused score, ruled-out entries left out."""
+        fused = [self._fuse(piece, fusion) for piece in reading.pieces]
+        parts = [
+            Part(piece.text, self._ranked(piece, scores, fused[0]), whole=piece.whole, order=piece.order)
+            for piece, scores in zip(reading.pieces, fused, strict=True)
+        ]
+        return _without(parts, reading.ruled_out)
+
+    def embed_ahead(self, texts: Sequence[str]) -> None:
+        """Embeds messages before they are matched, in one batch, so matching them finds their vectors."""
+        if self.encoder is not None:
+            self.encoder.prepare([clean(t) for t in texts if t])
 
     def prepare(self, text: str) -> Normalised:
         """Returns the scoring tokens of a text: stemmed, typos corrected, synonyms folded, no stop words."""
         return self.normaliser.prepare(self.index.correct(self.normaliser.stems(text)))
 
-    def _clause_part(self, context: _Context, clause: str, order: int) -> Part:
-        query = self.prepare(clause)
-        if not self._worth_scoring(query):
-            return Part(clause, (), order=order)
-        degree = "none" if context.no_degree else degree_class(clause)
-        share = CLAUSE_SHARE * (1.0 if clause_asks(context.text, clause) else BACKGROUND_CLAUSE)
-        ranked = (
-            _in_context(c, share, context) for c in self._rank(query, self.finder.routes(clause), degree)
-        )
-        return Part(clause, tuple(sorted(ranked, key=lambda c: (-c.score, c.entry))), order=order)
+    def _phrasing_vectors(self) -> Floats | None:
+        if self.encoder is None:
+            return None
+        wordings = [p.wording for p in self.index.phrasings]
+        return VectorCache(self.config.embedding_cache).vectors(self.encoder, wordings).astype(np.float64)
 
-    def _rank(self, query: Normalised, routes: tuple[str, ...], degree: str | None) -> tuple[Candidate, ...]:
-        """Ranks the entries for one piece, with topic bonuses for the routes and degree class it names."""
+    def _semantic(self, text: str) -> tuple[Floats | None, Floats | None]:
+        """Every entry's best cosine between the text and its phrasings, and every phrasing's cosine."""
+        if self.encoder is None or self._vectors is None:
+            return None, None
+        cosines = self._vectors @ self.encoder.encode([text])[0].astype(np.float64)
+        return np.maximum.reduceat(cosines, self._starts), cosines
+
+    def _fuse(self, piece: Evidence, fusion: FusionConfig) -> Floats:
+        """One score per entry for one piece: the weighted lexical score plus the weighted likeness."""
+        scores = np.zeros(len(self.index.entries))
+        for scored in piece.lexical:
+            scores[scored.entry] = scored.score
+        scores *= fusion.lexical_weight
+        if piece.semantic is not None and (fusion.semantic_weight or fusion.out_of_scope_weight):
+            likeness = np.clip((piece.semantic - fusion.semantic_floor) / (1 - fusion.semantic_floor), 0, 1)
+            scores += np.where(self._refusals, fusion.out_of_scope_weight, fusion.semantic_weight) * likeness
+        return scores
+
+    def _ranked(self, piece: Evidence, scores: Floats, whole: Floats) -> tuple[Candidate, ...]:
+        """The piece's leading entries as candidates; a clause is read in the light of the whole message."""
+        if not piece.whole:
+            scores = piece.share * scores + (1 - CLAUSE_SHARE) * whole
+        lexical = {s.entry: s for s in piece.lexical}
+        eligible = np.flatnonzero(scores > 0)
+        chosen = eligible[np.argsort(-scores[eligible], kind="stable")][:RANK_DEPTH]
+        return tuple(self._candidate(int(e), float(scores[e]), piece, lexical.get(int(e))) for e in chosen)
+
+    def _candidate(self, entry: int, score: float, piece: Evidence, lexical: Scored | None) -> Candidate:
+        indexed = self.index.entries[entry]
+        semantic = float(piece.semantic[entry]) if piece.semantic is not None else 0.0
+        closest = ""
+        if piece.cosines is not None:
+            numbers = indexed.phrasings
+            nearest = numbers[int(np.argmax(piece.cosines[numbers[0] : numbers[-1] + 1]))]
+            closest = self.index.phrasings[nearest].wording
+        wording = self.index.phrasings[lexical.phrasing].wording if lexical else closest
+        return Candidate(
+            indexed.id,
+            indexed.topic,
+            round(score, 4),
+            wording,
+            lexical=lexical.score if lexical else 0.0,
+            semantic=round(semantic, 4),
+            semantic_phrasing=closest,
+        )
+
+    def _rank(self, query: Normalised, routes: tuple[str, ...], degree: str | None) -> tuple[Scored, ...]:
+        """Ranks the entries lexically for one piece, with topic bonuses for the routes and degree class."""
         topics = {self._route_topics[r]: 1.0 for r in routes if r in self._route_topics}
         if degree == "none":
             topics[NO_DEGREE_TOPIC] = NO_DEGREE_BONUSES
         elif degree is not None:
             topics[DEGREE_CLASS_TOPIC] = 1.0
-        return tuple(self._candidate(s) for s in rank(self.index, query, topics, RANK_DEPTH))
-
-    def _candidate(self, scored: Scored) -> Candidate:
-        entry = self.index.entries[scored.entry]
-        return Candidate(entry.id, entry.topic, scored.score, self.index.phrasings[scored.phrasing].wording)
+        return rank(self.index, query, topics, RANK_DEPTH)
 
     def _ruled_out(self, whole: Normalised) -> frozenset[str]:
         present = frozenset(whole.tokens)
@@ -127,12 +234,6 @@ class Matcher:
         if not any(t in self.index.weights for t in query.tokens):
             return True
         return not self._worth_scoring(query)
-
-
-def _in_context(candidate: Candidate, share: float, context: _Context) -> Candidate:
-    """Blends a clause's score for an entry with the whole message's score for it."""
-    blended = share * candidate.score + (1 - CLAUSE_SHARE) * context.scores.get(candidate.entry, 0.0)
-    return Candidate(candidate.entry, candidate.topic, round(blended, 4), candidate.phrasing)
 
 
 def _without(parts: list[Part], ruled_out: frozenset[str]) -> list[Part]:

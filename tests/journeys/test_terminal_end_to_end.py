@@ -35,6 +35,8 @@ def config_file(tmp_path: Path) -> Path:
     """The project's config, with the knowledge folder of the project and everything else in tmp_path."""
     settings = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     settings["knowledge_dir"] = str(ROOT / "knowledge")
+    # The project's own cache of the examples' vectors, so each chat starts without embedding them again.
+    settings["matching"]["embedding_cache"] = str(ROOT / settings["matching"]["embedding_cache"])
     settings["database"] = str(tmp_path / "unused.sqlite3")
     settings["digest"]["outbox_dir"] = str(tmp_path / "outbox")
     settings["reload"]["watch"] = False

@@ -31,6 +31,8 @@ def write_config(folder: Path, **web: Any) -> Path:
     """Copies the project's config.yaml, pointed at the real knowledge and a new database in folder."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["knowledge_dir"] = str(ROOT / "knowledge")
+    # The project's own cache of the examples' vectors, so each server starts without embedding them again.
+    data["matching"]["embedding_cache"] = str(ROOT / data["matching"]["embedding_cache"])
     data["database"] = str(folder / "bot.sqlite3")
     data["reload"]["watch"] = False
     data["web"]["secret_file"] = str(folder / "web-secret")
