@@ -1,6 +1,6 @@
 """A fresh process that loads the real knowledge, handles some turns and reports its time and memory as JSON.
 
-Run as `python -m bench.probe [TURNS]` from the project folder; bench/run.py starts it.
+Run as `python -m bench.probe [TURNS] [--cold]` from the project folder; bench/run.py starts it.
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def probe(turns: int) -> dict[str, float]:
-    """Times the imports and load_content, handles turns on a new SQLite file, and returns the figures."""
+def probe(turns: int, cold: bool = False) -> dict[str, float]:
+    """Times the imports and load_content, handles turns on a new SQLite file, and returns the figures.
+
+    With cold, the examples' vectors are not read from the embedding cache but embedded afresh, as on the
+    first start after a knowledge or model change.
+    """
     started = time.perf_counter()
+    from dataclasses import replace
+
     from bench.engine_load import build_engine, run_level
     from bench.workload import load_questions
     from bot.app import conversation_store
@@ -27,7 +33,10 @@ def probe(turns: int) -> dict[str, float]:
 
     imported = time.perf_counter()
     config = load_config(ROOT / "config.yaml", environ={})
-    content = load_content(config)
+    with tempfile.TemporaryDirectory() as empty:
+        if cold:
+            config = replace(config, matching=replace(config.matching, embedding_cache=Path(empty)))
+        content = load_content(config)
     loaded = time.perf_counter()
 
     async def talk(folder: Path) -> None:
@@ -51,9 +60,11 @@ def probe(turns: int) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    """Prints the probe's figures as one JSON object."""
-    turns = int(argv[0]) if argv else 1000
-    print(json.dumps(probe(turns)))
+    """Prints the probe's figures as one JSON object; `--cold` starts with an empty embedding cache."""
+    cold = "--cold" in argv
+    numbers = [a for a in argv if a != "--cold"]
+    turns = int(numbers[0]) if numbers else 1000
+    print(json.dumps(probe(turns, cold)))
     return 0
 
 

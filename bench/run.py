@@ -22,7 +22,8 @@ if str(ROOT) not in sys.path:  # run as a script, the bench package sits beside 
     sys.path.insert(0, str(ROOT))
 
 from bench.engine_load import EngineReport, engine_benchmark  # noqa: E402
-from bench.matching_load import REAL, MatchingResult, matching_benchmark  # noqa: E402
+from bench.footprint import semantic_footprint  # noqa: E402
+from bench.matching_load import MatchingResult, matching_benchmark  # noqa: E402
 from bench.quality_summary import compare  # noqa: E402
 from bench.scripts import ScriptOutput, run_probe, run_quality, run_telegram  # noqa: E402
 from bench.table import MISS, Row, judged, render  # noqa: E402
@@ -30,12 +31,12 @@ from bench.workload import load_questions  # noqa: E402
 from bot.config import Config, load_config  # noqa: E402
 from bot.core.content import load_content  # noqa: E402
 
-TARGET_TURNS_PER_SECOND = 2000
-TARGET_TURN_P99_MS = 5.0
-TARGET_MATCH_P99_MS = 2.0
-TARGET_MATCH_AT = 1000
-TARGET_STARTUP_SECONDS = 1.0
-TARGET_RSS_MB = 150
+# Targets with the sentence-embedding model in the loop: every turn is embedded once on this 2-core machine.
+TARGET_TURNS_PER_SECOND = 400
+TARGET_THROUGHPUT_AT = 100  # people writing at once
+TARGET_TURN_P99_MS = 30.0
+TARGET_STARTUP_SECONDS = 1.5  # imports and loading, with the examples' vectors already in the cache
+TARGET_RSS_MB = 300
 
 
 class LogTally(logging.Handler):
@@ -94,14 +95,18 @@ def engine_rows(report: EngineReport) -> list[Row]:
             rows.append(
                 Row(f"Turns answered with the error reply, {who}", f"{level.errors:,} of {level.turns:,}")
             )
-        rows.append(
-            judged(
-                f"Engine throughput, {who}",
-                f"{rate:,.0f} turns/s ({per_cpu:,.0f} per CPU-second)",
-                f">= {TARGET_TURNS_PER_SECOND:,}",
-                rate >= TARGET_TURNS_PER_SECOND,
+        throughput = f"{rate:,.0f} turns/s ({per_cpu:,.0f} per CPU-second)"
+        if level.users == TARGET_THROUGHPUT_AT:
+            rows.append(
+                judged(
+                    f"Engine throughput, {who}",
+                    throughput,
+                    f">= {TARGET_TURNS_PER_SECOND:,}",
+                    rate >= TARGET_TURNS_PER_SECOND,
+                )
             )
-        )
+        else:
+            rows.append(Row(f"Engine throughput, {who}", throughput))
         latency = f"p50 {level.latency.p50_ms:.2f} ms, p99 {level.latency.p99_ms:.2f} ms"
         if level.users == 1:
             rows.append(
@@ -128,29 +133,24 @@ def matching_rows(results: Sequence[MatchingResult]) -> list[Row]:
             f"p50 {result.latency.p50_ms:.2f} ms, p99 {result.latency.p99_ms:.2f} ms; "
             f"index {result.index_seconds * 1000:.0f} ms"
         )
-        if result.label == REAL or result.phrasings == TARGET_MATCH_AT:
-            rows.append(
-                judged(
-                    measure,
-                    figure,
-                    f"p99 < {TARGET_MATCH_P99_MS:g} ms",
-                    result.latency.p99_ms < TARGET_MATCH_P99_MS,
-                )
-            )
-        else:
-            rows.append(Row(measure, figure))
+        rows.append(Row(measure, figure))
     return rows
 
 
-def startup_rows(figures: dict[str, float]) -> list[Row]:
-    """Rows for start-up time and peak memory of a fresh process."""
+def startup_rows(figures: dict[str, float], cold: dict[str, float]) -> list[Row]:
+    """Rows for start-up time and peak memory of a fresh process, with a warm and an empty embedding cache."""
     load, rss = figures["load_seconds"], figures["max_rss_mb"]
+    started = figures["import_seconds"] + load
     return [
         judged(
-            "Start-up: load_content on the real knowledge",
-            f"{load:.2f} s (imports {figures['import_seconds']:.2f} s)",
+            "Start-up, warm embedding cache: imports and loading the real knowledge",
+            f"{started:.2f} s (imports {figures['import_seconds']:.2f} s, loading {load:.2f} s)",
             f"< {TARGET_STARTUP_SECONDS:g} s",
-            load < TARGET_STARTUP_SECONDS,
+            started < TARGET_STARTUP_SECONDS,
+        ),
+        Row(
+            "Start-up, empty embedding cache (after a knowledge or model change)",
+            f"{cold['import_seconds'] + cold['load_seconds']:.2f} s",
         ),
         judged(
             f"Peak RSS after loading and {figures['turns']:,.0f} turns",
@@ -159,6 +159,13 @@ def startup_rows(figures: dict[str, float]) -> list[Row]:
             rss < TARGET_RSS_MB,
         ),
     ]
+
+
+def footprint_row() -> Row:
+    """A row for the disk space the semantic signal's libraries and model take."""
+    parts = semantic_footprint()
+    each = ", ".join(f"{name} {size / 1e6:.0f} MB" for name, size in parts.items())
+    return Row("Install size of the semantic signal", f"{sum(parts.values()) / 1e6:.0f} MB ({each})")
 
 
 # The heading bench/quality.py prints above the figures that judge the bot: the real questions' test part.
@@ -201,8 +208,10 @@ def measure(plan: Plan, config: Config) -> tuple[list[Row], ScriptOutput]:
     real = load_content(config).knowledge
     matching = matching_benchmark(real, config.matching, questions, plan.sizes, plan.rounds)
     figures = run_probe(plan.probe_turns)
+    cold = run_probe(1, cold=True)
     quality = run_quality() if plan.quality else ScriptOutput(False, False, "Not run.")
-    rows = [*engine_rows(report), *matching_rows(matching), *startup_rows(figures), *quality_rows(quality)]
+    rows = [*engine_rows(report), *matching_rows(matching), *startup_rows(figures, cold), footprint_row()]
+    rows += quality_rows(quality)
     return rows, quality
 
 

@@ -24,10 +24,10 @@ class ScriptOutput:
     text: str
 
 
-def run_probe(turns: int) -> dict[str, float]:
-    """Runs bench.probe in a fresh interpreter and returns its figures."""
+def run_probe(turns: int, cold: bool = False) -> dict[str, float]:
+    """Runs bench.probe in a fresh interpreter and returns its figures; cold empties the embedding cache."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.probe", str(turns)],
+        [sys.executable, "-m", "bench.probe", str(turns), *(["--cold"] if cold else [])],
         cwd=ROOT,
         capture_output=True,
         text=True,

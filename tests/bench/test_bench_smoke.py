@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.engine_load import engine_benchmark
+from bench.footprint import ROOT, installed_bytes, semantic_footprint
 from bench.latency import percentile, spread
 from bench.matching_load import GENERATED, REAL, matching_benchmark, phrasing_count
 from bench.quality_summary import compare
@@ -128,6 +129,16 @@ def test_the_whole_command_measures_every_part_on_tiny_sizes(config: Config) -> 
     measures = [row.measure for row in rows]
     assert sum("Engine throughput" in m for m in measures) == 2
     assert sum(m.startswith("Matching (CPU), ") for m in measures) == 2
-    assert any(m.startswith("Start-up") for m in measures)
+    assert any(m.startswith("Start-up, warm embedding cache") for m in measures)
+    assert any(m.startswith("Start-up, empty embedding cache") for m in measures)
     assert any(m.startswith("Peak RSS") for m in measures)
+    assert any(m.startswith("Install size") for m in measures)
     assert not quality.ran
+
+
+def test_the_install_size_counts_the_libraries_and_the_model_and_nothing_missing() -> None:
+    parts = semantic_footprint()
+    model = next((ROOT / "models").rglob("*.onnx"))
+    assert parts["onnxruntime"] > 1_000_000 and parts["tokenizers"] > 100_000
+    assert parts["models/"] > model.stat().st_size
+    assert installed_bytes("no-such-distribution-here") == 0
