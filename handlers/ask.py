@@ -14,6 +14,7 @@ from bot.knowledge.model import AnswerEntry
 from bot.knowledge.structured import provider_answer, route_answer
 from bot.knowledge.values import render
 from bot.matching.decide import Match
+from bot.matching.intent import QUESTION_WORDS
 from bot.matching.normalise import words
 from bot.storage.base import FeedbackRecord
 from handlers.answers import structured_answer
@@ -28,29 +29,6 @@ MAX_ANSWERS = 3  # answers shown together in one reply
 SHORT_ANSWERS = 1500  # characters: answers together longer than this become one answer and buttons
 MAX_QUESTIONS = 6
 MAX_BARE_SUBJECT_WORDS = 3
-QUESTION_WORDS = frozenset(
-    {
-        "how",
-        "what",
-        "whats",
-        "when",
-        "where",
-        "why",
-        "who",
-        "which",
-        "can",
-        "could",
-        "do",
-        "does",
-        "is",
-        "are",
-        "will",
-        "would",
-        "should",
-        "am",
-        "if",
-    }
-)
 _SENTENCE = re.compile(r"(?<=[?!.])\s+|\n+")
 # How many answers shown lately still take a thumbs up or down: enough for a person scrolling back.
 RATEABLE = 10

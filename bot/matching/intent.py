@@ -23,6 +23,34 @@ _ASKING = re.compile(
     re.IGNORECASE,
 )
 _APOSTROPHES = re.compile(r"['’]")
+# A sentence or clause that opens with one of these words asks something ("did you", "whether I can",
+# "difference between a PGCE and QTS"), whatever punctuation it ends with.
+QUESTION_WORDS = frozenset(
+    {
+        "how",
+        "what",
+        "whats",
+        "when",
+        "where",
+        "why",
+        "who",
+        "which",
+        "can",
+        "could",
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "will",
+        "would",
+        "should",
+        "am",
+        "if",
+        "whether",
+        "difference",
+    }
+)
 
 
 def asking_segments(text: str) -> tuple[list[str], list[str]]:

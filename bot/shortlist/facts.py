@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.knowledge.model import Knowledge, Phase
 from bot.matching.entities import degree_class
+from bot.matching.intent import QUESTION_WORDS
 from bot.matching.normalise import split_clauses, words
 from bot.shortlist.geo import Gazetteer, Place
 from bot.shortlist.money import start_year
@@ -77,32 +78,6 @@ TEACH_CUES = frozenset(
         "hoping",
         "hope",
         "considering",
-    }
-)
-QUESTION_WORDS = frozenset(
-    {
-        "how",
-        "what",
-        "whats",
-        "when",
-        "where",
-        "why",
-        "who",
-        "which",
-        "can",
-        "could",
-        "do",
-        "does",
-        "did",
-        "is",
-        "are",
-        "will",
-        "would",
-        "should",
-        "am",
-        "if",
-        "whether",
-        "difference",
     }
 )
 CUE_WINDOW = 5  # words before a subject name looked at for a cue

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.matching.intent import asking_segments, asks, clause_asks
+from bot.shortlist.facts import _asks
+from handlers.ask import _questions
 
 
 @pytest.mark.parametrize(
@@ -52,3 +54,19 @@ def test_a_clause_asks_by_the_punctuation_after_it() -> None:
     text = "Salaried places near Hull? My partner works there."
     assert clause_asks(text, "Salaried places near Hull")
     assert not clause_asks(text, "My partner works there")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Did my old degree count",
+        "Am I too old to train",
+        "If I fail the skills test what happens",
+        "Whether part time is possible",
+    ],
+)
+def test_a_sentence_opening_with_a_question_word_asks_in_messages_and_profiles(sentence: str) -> None:
+    message = f"I work in a bank. {sentence}. My partner is a teacher."
+    assert _questions(message) == [f"{sentence}."]
+    assert _asks(sentence.lower())
+    assert not _asks("my partner is a teacher")
