@@ -5,9 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 SEMANTIC_LIBRARIES = ("onnxruntime", "tokenizers")
-MODELS = ROOT / "models"
 
 
 def installed_bytes(distribution: str) -> int:
@@ -29,8 +27,8 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def semantic_footprint() -> dict[str, int]:
-    """Returns bytes on disk by part: each library the semantic signal needs, and the shipped model."""
+def semantic_footprint(model_dir: Path | None) -> dict[str, int]:
+    """Returns bytes on disk by part: each library the semantic signal needs, and the configured model."""
     parts = {name: installed_bytes(name) for name in SEMANTIC_LIBRARIES}
-    parts["models/"] = folder_bytes(MODELS) if MODELS.is_dir() else 0
+    parts["model"] = folder_bytes(model_dir) if model_dir is not None and model_dir.is_dir() else 0
     return parts

@@ -11,6 +11,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,8 +24,6 @@ def probe(turns: int, cold: bool = False) -> dict[str, float]:
     first start after a knowledge or model change.
     """
     started = time.perf_counter()
-    from dataclasses import replace
-
     from bench.engine_load import build_engine, run_level
     from bench.workload import load_questions
     from bot.app import conversation_store
@@ -33,9 +32,11 @@ def probe(turns: int, cold: bool = False) -> dict[str, float]:
 
     imported = time.perf_counter()
     config = load_config(ROOT / "config.yaml", environ={})
-    with tempfile.TemporaryDirectory() as empty:
-        if cold:
+    if cold:
+        with tempfile.TemporaryDirectory() as empty:
             config = replace(config, matching=replace(config.matching, embedding_cache=Path(empty)))
+            content = load_content(config)
+    else:
         content = load_content(config)
     loaded = time.perf_counter()
 

@@ -161,9 +161,9 @@ def startup_rows(figures: dict[str, float], cold: dict[str, float]) -> list[Row]
     ]
 
 
-def footprint_row() -> Row:
+def footprint_row(config: Config) -> Row:
     """A row for the disk space the semantic signal's libraries and model take."""
-    parts = semantic_footprint()
+    parts = semantic_footprint(config.matching.model_dir)
     each = ", ".join(f"{name} {size / 1e6:.0f} MB" for name, size in parts.items())
     return Row("Install size of the semantic signal", f"{sum(parts.values()) / 1e6:.0f} MB ({each})")
 
@@ -210,8 +210,8 @@ def measure(plan: Plan, config: Config) -> tuple[list[Row], ScriptOutput]:
     figures = run_probe(plan.probe_turns)
     cold = run_probe(1, cold=True)
     quality = run_quality() if plan.quality else ScriptOutput(False, False, "Not run.")
-    rows = [*engine_rows(report), *matching_rows(matching), *startup_rows(figures, cold), footprint_row()]
-    rows += quality_rows(quality)
+    rows = [*engine_rows(report), *matching_rows(matching), *startup_rows(figures, cold)]
+    rows += [footprint_row(config), *quality_rows(quality)]
     return rows, quality
 
 

@@ -73,35 +73,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class _ClosedBeforeReply(ConnectionError):
+    """The server had closed the connection before any byte of a response."""
+
+
 class Connection:
     """One browser's keep-alive HTTP/1.1 connection, kept small so the load costs less than the server."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int) -> None:
         self.reader = reader
         self.writer = writer
+        self.port = port
         self.host = f"{HOST}:{port}"
         self.cookie = ""
         self.csrf = ""
 
+    @staticmethod
+    async def _connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(HOST, port, limit=1 << 20)
+
     @classmethod
     async def open(cls, port: int) -> Connection:
         """Connects to the server on loopback."""
-        reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
-        return cls(reader, writer, port)
+        return cls(*await cls._connect(port), port)
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         """Sends one request and returns its response, reconnecting once if the server closed the connection.
 
         A browser does the same: the server ends keep-alive connections that stay idle (uvicorn after 5 s),
         and a request that meets such a connection before any byte of a response is sent again on a new one.
+        A connection lost after the response began is a failure, never sent twice.
         """
         try:
             return await self._exchange(method, path, body)
-        except (ConnectionError, asyncio.IncompleteReadError, IndexError):
+        except _ClosedBeforeReply:
             self.writer.close()
-            self.reader, self.writer = await asyncio.open_connection(
-                HOST, int(self.host.split(":")[1]), limit=1 << 20
-            )
+            self.reader, self.writer = await self._connect(self.port)
             return await self._exchange(method, path, body)
 
     async def _exchange(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
@@ -111,11 +118,14 @@ class Connection:
         if method == "POST":
             head += ["Content-Type: application/json", f"X-CSRF-Token: {self.csrf}"]
         head.append(f"Content-Length: {len(body)}")
-        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-        await self.writer.drain()
-        status_line = await self.reader.readline()
+        try:
+            self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+            await self.writer.drain()
+            status_line = await self.reader.readline()
+        except ConnectionError as exc:
+            raise _ClosedBeforeReply from exc
         if not status_line:
-            raise asyncio.IncompleteReadError(b"", None)
+            raise _ClosedBeforeReply
         status = int(status_line.split()[1])
         length = 0
         while (line := await self.reader.readline()) not in (b"\r\n", b""):

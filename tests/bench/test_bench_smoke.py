@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.engine_load import engine_benchmark
-from bench.footprint import ROOT, installed_bytes, semantic_footprint
+from bench.footprint import installed_bytes, semantic_footprint
 from bench.latency import percentile, spread
 from bench.matching_load import GENERATED, REAL, matching_benchmark, phrasing_count
 from bench.quality_summary import compare
@@ -136,9 +136,10 @@ def test_the_whole_command_measures_every_part_on_tiny_sizes(config: Config) -> 
     assert not quality.ran
 
 
-def test_the_install_size_counts_the_libraries_and_the_model_and_nothing_missing() -> None:
-    parts = semantic_footprint()
-    model = next((ROOT / "models").rglob("*.onnx"))
+def test_the_install_size_counts_the_libraries_and_the_model_and_nothing_missing(config: Config) -> None:
+    assert config.matching.model_dir is not None
+    parts = semantic_footprint(config.matching.model_dir)
+    model = next(config.matching.model_dir.rglob("*.onnx"))
     assert parts["onnxruntime"] > 1_000_000 and parts["tokenizers"] > 100_000
-    assert parts["models/"] > model.stat().st_size
+    assert parts["model"] > model.stat().st_size
     assert installed_bytes("no-such-distribution-here") == 0
