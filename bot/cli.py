@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from bot.config import secret_values
 from bot.errors import BotError, ConfigError, KnowledgeError, Unclosable
+from bot.logs import configure_logging
 
 # Each module in bot/commands offers add_parser(subparsers) and run(args) -> int.
 COMMANDS: tuple[str, ...] = ("chat", "ask", "check", "telegram", "web", "digest", "report", "purge")
@@ -28,7 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Careers advice for people thinking about training to teach in England.",
     )
     parser.add_argument("--config", type=Path, default=None, help="config file (default: config.yaml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log the bot's debug detail to stderr")
+    parser.add_argument(
+        "--debug-libraries",
+        action="store_true",
+        help="log the libraries' debug detail too (Telegram, HTTP, database, web server); still redacted",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
         module.add_parser(subparsers)
@@ -39,10 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs one subcommand and returns its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose, args.debug_libraries, secrets=secret_values(os.environ))
     if args.command is None:
         parser.print_help()
         return 2

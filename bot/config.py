@@ -17,6 +17,14 @@ from bot.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 ADMIN_SUFFIX = "_ids"
+# Settings read from the environment because they are secret; their values are hidden in every log line.
+SECRET_VARIABLES: tuple[str, ...] = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "SMTP_PASSWORD",
+    "WEB_COOKIE_SECRET",
+    "CAREERS_BOT_DB_PASSWORD",
+)
 
 T = TypeVar("T")
 
@@ -260,6 +268,11 @@ def _fusion(section: _Section) -> FusionConfig:
     )
     section.finish()
     return fusion
+
+
+def secret_values(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Returns the values of the secret settings this environment holds."""
+    return tuple(value for name in SECRET_VARIABLES if (value := environ.get(name, "")))
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

@@ -365,8 +365,6 @@ def run_telegram(
 ) -> None:
     """Runs the Telegram bot until SIGINT or SIGTERM; raises ConfigError on bad settings."""
     check_settings(config.telegram)
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
     # Opt in to PTB's future time values now, so flood waits do not log deprecation warnings.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     asyncio.run(_serve(config, database, start_background))
