@@ -43,6 +43,7 @@ from bot.config import Config
 from bot.core.routing import make_payload
 from bot.core.types import Reply, Status, Turn
 from bot.knowledge.values import message
+from bot.logs import register_secrets
 from handlers.compare import CompareRequest, compare_routes
 
 __all__ = ["CHANNEL", "COOKIE", "WebChannel", "build_web_app", "run_web"]
@@ -524,6 +525,7 @@ async def _serve(config: Config, database: Path | None, start_background: StartB
     import uvicorn
 
     key = load_secret(config.web.secret, config.web.secret_file)
+    register_secrets([key.hex()])
     async with open_app(config, database=database) as app:
         asgi = build_web_app(app, key)
         server = uvicorn.Server(
@@ -531,7 +533,9 @@ async def _serve(config: Config, database: Path | None, start_background: StartB
                 asgi,
                 host=config.web.listen,
                 port=config.web.port,
-                log_level="warning",
+                # Through the root handlers and their redactor, at the levels -v and --debug-libraries set.
+                log_config=None,
+                log_level=None,
                 proxy_headers=True,
                 access_log=False,
                 lifespan="off",

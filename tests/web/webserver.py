@@ -48,7 +48,9 @@ def write_config(folder: Path, **web: Any) -> Path:
 class WebServer:
     """One running `python -m bot web`; stop() ends it with SIGTERM."""
 
-    def __init__(self, folder: Path, secret: str | None = SECRET, **web: Any) -> None:
+    def __init__(
+        self, folder: Path, secret: str | None = SECRET, options: tuple[str, ...] = (), **web: Any
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.port = free_port()
@@ -61,7 +63,17 @@ class WebServer:
             env["WEB_COOKIE_SECRET"] = secret
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(self.config), "web", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    *options,
+                    "--config",
+                    str(self.config),
+                    "web",
+                    "--port",
+                    str(self.port),
+                ],
                 cwd=folder,
                 env=env,
                 stdout=out,
