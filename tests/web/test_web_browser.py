@@ -189,6 +189,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 def test_the_widget_opens_the_chat_on_a_partners_page(tmp_path: Path) -> None:
     port = free_port()
     partner = f"http://127.0.0.1:{port}"
+    chromium = Browser()  # skips here when there is no browser, before any server is started
     chat = WebServer(tmp_path / "widget", allowed_origins=[partner])
     site = tmp_path / "site"
     site.mkdir()
@@ -200,7 +201,6 @@ def test_the_widget_opens_the_chat_on_a_partners_page(tmp_path: Path) -> None:
     (site / "favicon.ico").write_bytes(b"")
     server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    chromium = Browser()
     try:
         chromium.open(partner + "/index.html")
         toggle = chromium.wait_for(lambda: chromium.css("button[aria-controls=careers-bot-frame]"))[0]
