@@ -17,9 +17,9 @@ class GroupWriter(Generic[Item]):
 
     When nothing is being written, an item is written at once by its own caller, so a quiet bot pays no
     delay. Items that arrive during that write wait, and are then written together, in arrival order, in
-    one transaction: with many people at once, their turns share one trip to the database instead of
-    queueing for a trip each. If a batch fails, its items are tried again one by one so that one bad item
-    fails only its own caller; when the failure is the database itself (locked, full), retry_alone says
+    one transaction: with many people at once, their turns share one commit instead of queueing for a
+    commit each. If a batch fails, its items are tried again one by one so that one bad item fails only
+    its own caller; when the failure is the database itself (locked, full), retry_alone says
     not to, and every caller in the batch gets the error at once rather than waiting for the lock again.
     """
 

@@ -231,35 +231,22 @@ class SqliteStore:
         await self._turns.save(rows)
 
     async def _save_turns(self, batch: Sequence[_TurnRows]) -> None:
-        """Writes sessions, turns, update ids and replies in one transaction and one trip to the database."""
+        """Writes sessions, turns, update ids and replies of the batch in one transaction."""
         sessions, turns = [b.session for b in batch], [b.turn for b in batch]
         accepted = [b.accepted for b in batch if b.accepted is not None]
         queued = [row for b in batch for row in b.outbox]
 
-        def write(raw: sqlite3.Connection) -> None:
-            raw.execute("BEGIN IMMEDIATE")
-            try:
-                raw.executemany(_UPSERT_SESSION, sessions)
-                raw.executemany(_INSERT_TURN, turns)
-                before = raw.total_changes
-                raw.executemany(_ACCEPT, accepted)
-                if raw.total_changes - before != len(accepted):
-                    # Alone in its batch, the turn whose update was accepted before raises this to its caller.
-                    raise AlreadyAccepted("This update was accepted before")
-                raw.executemany(_QUEUE, queued)
-                raw.execute("COMMIT")
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    raw.execute("ROLLBACK")
-                raise
-
         keys = [(row[0], row[1]) for row in sessions]
         try:
-            async with self._lock:
-                conn = self._connection()
-                with _translated("save the turn"):
-                    # aiosqlite 0.22 has no public call that runs a whole transaction in one trip.
-                    await conn._execute(write, conn._conn)  # type: ignore[no-untyped-call]
+            async with self._transaction("save the turn") as conn:
+                await conn.executemany(_UPSERT_SESSION, sessions)
+                await conn.executemany(_INSERT_TURN, turns)
+                before = conn.total_changes
+                await conn.executemany(_ACCEPT, accepted)
+                if conn.total_changes - before != len(accepted):
+                    # Alone in its batch, the turn whose update was accepted before raises this to its caller.
+                    raise AlreadyAccepted("This update was accepted before")
+                await conn.executemany(_QUEUE, queued)
         except BaseException:
             for key in keys:
                 self._recent.forget(key)
