@@ -11,6 +11,7 @@ from bot.knowledge.marked import MarkedList, MarkedMap
 from bot.knowledge.model import (
     TOPICS,
     AnswerEntry,
+    AskedQuestion,
     DigestSettings,
     Funding,
     Origin,
@@ -290,6 +291,29 @@ def _time(digest: Entry) -> str:
         digest.error("time", f'{value!r} must be a 24-hour time in quotes, like "09:00"')
         return "09:00"
     return value or "09:00"
+
+
+ASKED_FIELDS = ("answer", "text", "url")
+
+
+def read_asked(report: Report, file: str, data: object) -> list[tuple[str, AskedQuestion]]:
+    """Reads asked.yaml: real questions, each with the page it was asked on and the answer that fits it."""
+    found: list[tuple[str, AskedQuestion]] = []
+    for item in _items(report, file, data, "asked"):
+        entry = Entry(report, file, item, ASKED_FIELDS)
+        # The question is kept as it was written, braces and all: it is only matched against, never shown.
+        target, text, url = (entry.raw(name, required=True) for name in ASKED_FIELDS)
+        entry.finish()
+        if target is not None and not isinstance(target, str):
+            entry.error("answer", "must be one answer id")
+        elif text is not None and not (isinstance(text, str) and text.strip()):
+            entry.error("text", "must be the question as it was asked, in quotes")
+        elif url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+            entry.error("url", "must be the address of the page the question was asked on")
+        elif isinstance(target, str) and isinstance(text, str) and isinstance(url, str):
+            report.refer("answer", target, entry.spot("answer"))
+            found.append((target, AskedQuestion(text, url, Origin(file, entry.spot("text").line or 0))))
+    return found
 
 
 def read_synonyms(

@@ -144,6 +144,15 @@ class Provider:
 
 
 @dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A question a person really asked on a public page, word for word: one more way of asking an entry."""
+
+    text: str
+    url: str  # the page it was asked on
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerEntry:
     """One answer: its canonical question, the ways people ask it, and the reply text."""
 
@@ -159,6 +168,7 @@ class AnswerEntry:
     reviewed: date
     origin: Origin
     not_when: tuple[str, ...] = ()  # words that mean this entry is not what is being asked
+    asked: tuple[AskedQuestion, ...] = ()  # real questions it answers, from asked.yaml
 
 
 @dataclass(frozen=True, slots=True)

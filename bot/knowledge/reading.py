@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -12,10 +12,12 @@ from bot.knowledge import entries
 from bot.knowledge.facts import read_values
 from bot.knowledge.fields import Report, Spot
 from bot.knowledge.marked import parse
-from bot.knowledge.model import AnswerEntry, Fact, Provider, Route, Subject
+from bot.knowledge.model import AnswerEntry, AskedQuestion, Fact, Provider, Route, Subject
 
 FOLDERS = ("values", "answers", "messages")
 FILES = ("routes.yaml", "subjects.yaml", "providers.yaml", "synonyms.yaml")
+# Read when present: a folder without them is complete.
+OPTIONAL_FILES = ("asked.yaml",)
 GEO_FILES = ("gb_postcode_districts.csv", "gb_places.csv", "gb_areas.csv", "ATTRIBUTION.md")
 SUFFIX = ".yaml"
 
@@ -35,6 +37,7 @@ class Drafts:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     stop_words: frozenset[str] = frozenset()
     messages: dict[str, str] = field(default_factory=dict)
+    asked: list[tuple[str, AskedQuestion]] = field(default_factory=list)  # answer id, real question
 
 
 def read_folder(folder: Path, today: date) -> Drafts:
@@ -47,7 +50,18 @@ def read_folder(folder: Path, today: date) -> Drafts:
     for file, raw in contents.items():
         _read_file(drafts, file, raw)
     drafts.files = len(contents)
+    _attach_asked(drafts)
     return drafts
+
+
+def _attach_asked(drafts: Drafts) -> None:
+    """Gives each answer the real questions asked.yaml files under it; unknown ids are reported elsewhere."""
+    grouped: dict[str, list[AskedQuestion]] = {}
+    for answer, question in drafts.asked:
+        grouped.setdefault(answer, []).append(question)
+    for answer, questions in grouped.items():
+        if answer in drafts.answers:
+            drafts.answers[answer] = replace(drafts.answers[answer], asked=tuple(questions))
 
 
 def _version(contents: dict[str, bytes]) -> str:
@@ -72,6 +86,7 @@ def _knowledge_files(folder: Path, report: Report) -> list[Path]:
             paths.append(folder / name)
         else:
             report.error(Spot(name, None), "missing: this file is required")
+    paths += [folder / name for name in OPTIONAL_FILES if (folder / name).is_file()]
     return paths
 
 
@@ -125,3 +140,5 @@ def _dispatch(drafts: Drafts, file: str, data: object) -> None:
         read("providers", drafts.providers, entries.build_provider, entries.PROVIDER_FIELDS)
     elif name == "synonyms.yaml":
         drafts.synonyms, drafts.stop_words = entries.read_synonyms(report, file, data)
+    elif name == "asked.yaml":
+        drafts.asked = entries.read_asked(report, file, data)

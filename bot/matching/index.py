@@ -163,7 +163,9 @@ class Index:
 
 
 def _wordings(answer: AnswerEntry) -> list[str]:
-    return list(dict.fromkeys(w for w in (answer.question, *answer.examples) if w.strip()))
+    # A real question is read with its line breaks as spaces, as a message is.
+    asked = (" ".join(q.text.split()) for q in answer.asked)
+    return list(dict.fromkeys(w for w in (answer.question, *answer.examples, *asked) if w.strip()))
 
 
 def _vocabularies(
