@@ -1,15 +1,18 @@
 """The quality benchmark: the bot's question matching on labelled questions, beside its signals alone and
 simple baselines.
 
-Run it as `python bench/quality.py [--dev PATH] [--misses]`. Over both parts of the real questions
-(tests/data/real_questions.yaml) and the synthetic set, it asks the bot's matcher (as `careers-bot ask` does)
-and scores the verdicts; then does the same for the bot's lexical matcher alone, its sentence-embedding model
-alone (nearest phrasing), BM25 over every phrasing, and rapidfuzz WRatio over the canonical questions.
+Run it as `python bench/quality.py [--part tune|test|synthetic] [--dev PATH] [--misses]`. Over both parts of
+the real questions (tests/data/real_questions.yaml) and the synthetic set, it asks the bot's matcher (as
+`careers-bot ask` does) and scores the verdicts; then does the same for the bot's lexical matcher alone, its
+sentence-embedding model alone (nearest phrasing), BM25 over every phrasing, and rapidfuzz WRatio over the
+canonical questions. The tuning part's questions are also asked questions in knowledge/asked.yaml, so each is
+scored by systems built without its own page's questions (bench/heldout.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -20,15 +23,21 @@ import yaml
 from rapidfuzz import fuzz, process, utils
 
 if TYPE_CHECKING:
+    from bot.config import MatchingConfig
+    from bot.knowledge.model import Knowledge
     from bot.matching.decide import Match
+    from bot.matching.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script, the bench package sits beside this file's folder
+    sys.path.insert(0, str(ROOT))
 DEFAULT_DEV = ROOT / "tests" / "data" / "dev_questions.yaml"
 OUT_OF_SCOPE = "out_of_scope"
 UNANSWERED = "none"
 REAL = ROOT / "tests" / "data" / "real_questions.yaml"
 DECLINING = frozenset({"out_of_scope", "no_match"})
 TOP_K = 3
+PARTS = ("tune", "test", "synthetic")
 # The lexical matcher's thresholds before the semantic signal came in, for comparing against today's.
 LEXICAL_SETTINGS = {"answer_threshold": 0.60, "answer_margin": 0.04, "suggest_threshold": 0.38}
 
@@ -41,6 +50,7 @@ class DevQuestion:
     expect: str
     also: tuple[str, ...] = ()
     split: str = ""  # tune or test, for the real questions
+    url: str = ""  # the page a real question was asked on
 
     @property
     def unanswerable(self) -> bool:
@@ -100,22 +110,25 @@ def load_dev_set(path: Path, split: str | None = None) -> list[DevQuestion]:
     """Reads the labelled questions from the YAML file; with split, only that part of the real questions."""
     rows = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
     found = [
-        DevQuestion(str(r["text"]), str(r["expect"]), tuple(r.get("also") or ()), str(r.get("split", "")))
+        DevQuestion(
+            str(r["text"]),
+            str(r["expect"]),
+            tuple(r.get("also") or ()),
+            str(r.get("split", "")),
+            str(r.get("url", "")),
+        )
         for r in rows
     ]
     return [q for q in found if split is None or q.split == split]
 
 
-def load_phrasings() -> list[Phrasing]:
-    """Returns every entry's canonical question and examples from the project's knowledge."""
-    from bot.config import load_config
-    from bot.knowledge.loader import load_knowledge
-
-    knowledge = load_knowledge(load_config(ROOT / "config.yaml", environ={}).knowledge_dir)
+def load_phrasings(knowledge: Knowledge) -> list[Phrasing]:
+    """Returns every entry's canonical question, examples and asked questions."""
     found: list[Phrasing] = []
     for entry in knowledge.answers.values():
         found.append(Phrasing(entry.id, entry.topic, entry.question, canonical=True))
         found.extend(Phrasing(entry.id, entry.topic, example, canonical=False) for example in entry.examples)
+        found.extend(Phrasing(entry.id, entry.topic, asked.text, canonical=False) for asked in entry.asked)
     return found
 
 
@@ -152,15 +165,24 @@ def bm25_ranker(phrasings: Sequence[Phrasing]) -> Ranker | str:
     return rank
 
 
-def matcher_rankers() -> dict[str, Ranker]:
+def rankers_for(knowledge: Knowledge, config: MatchingConfig) -> dict[str, Ranker | str]:
+    """The bot and every baseline, built on this knowledge."""
+    from bot.matching.matcher import Matcher
+
+    phrasings = load_phrasings(knowledge)
+    return {
+        **matcher_rankers(Matcher(knowledge, config)),
+        "bm25": bm25_ranker(phrasings),
+        "wratio": wratio_ranker(phrasings),
+    }
+
+
+def matcher_rankers(matcher: Matcher) -> dict[str, Ranker]:
     """The bot itself, and its own signals on their own: its lexical matcher with the settings it had before
     the semantic signal, and plain nearest-neighbour search with its sentence-embedding model."""
-    from bot.config import LEXICAL_ONLY, load_config
-    from bot.core.content import load_content
+    from bot.config import LEXICAL_ONLY
 
-    config = load_config(ROOT / "config.yaml", environ={})
-    matcher = load_content(config).matcher
-    lexical = replace(config.matching, fusion=LEXICAL_ONLY, **LEXICAL_SETTINGS)
+    lexical = replace(matcher.config, fusion=LEXICAL_ONLY, **LEXICAL_SETTINGS)
 
     def bot_rank(questions: Sequence[str]) -> list[Verdict]:
         return [_verdict_from_match(matcher.match(q)) for q in questions]
@@ -331,6 +353,27 @@ def evaluate(
     return answers, results
 
 
+def evaluate_held_out(
+    dev: Sequence[DevQuestion], knowledge: Knowledge, config: MatchingConfig
+) -> tuple[dict[str, Sequence[Verdict]], dict[str, Scores | str]]:
+    """Scores the tuning part with every system built without the asked questions of each question's pages."""
+    from bench.heldout import FOLDS, fold_of, without_fold
+
+    answers: dict[str, list[Verdict | None]] = {}
+    results: dict[str, Scores | str] = {}
+    for fold in range(FOLDS):
+        chosen = [i for i, q in enumerate(dev) if fold_of(q.url) == fold]
+        part, _ = evaluate([dev[i] for i in chosen], rankers_for(without_fold(knowledge, fold), config))
+        for name, verdicts in part.items():
+            merged = answers.setdefault(name, [None] * len(dev))
+            for index, verdict in zip(chosen, verdicts, strict=True):
+                merged[index] = verdict
+    whole = {name: [v for v in verdicts if v is not None] for name, verdicts in answers.items()}
+    for name, verdicts in whole.items():
+        results[name] = score(list(zip(dev, verdicts, strict=True)))
+    return dict(whole), results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the bot and the baselines over both parts of the real questions and the synthetic set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -338,21 +381,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--misses", action="store_true", help="also list the real tuning questions the bot got wrong"
     )
+    parser.add_argument(
+        "--part", choices=PARTS, action="append", help="score only this set (repeat for more; default: all)"
+    )
     args = parser.parse_args(argv)
-    phrasings = load_phrasings()
-    rankers: dict[str, Ranker | str] = {
-        **matcher_rankers(),
-        "bm25": bm25_ranker(phrasings),
-        "wratio": wratio_ranker(phrasings),
+    from bot.config import load_config
+    from bot.knowledge.loader import load_knowledge
+
+    config = load_config(ROOT / "config.yaml", environ={})
+    knowledge = load_knowledge(config.knowledge_dir)
+    rankers = rankers_for(knowledge, config.matching)
+    sets = {
+        "tune": ("Real questions, tuning part (each page held out)", lambda: load_dev_set(REAL, "tune")),
+        "test": ("Real questions, test part", lambda: load_dev_set(REAL, "test")),
+        "synthetic": (f"Synthetic set ({args.dev.name})", lambda: load_dev_set(args.dev)),
     }
-    sets = [
-        ("Real questions, tuning part", load_dev_set(REAL, "tune")),
-        ("Real questions, test part", load_dev_set(REAL, "test")),
-        (f"Synthetic set ({args.dev.name})", load_dev_set(args.dev)),
-    ]
-    topic_of = {p.entry: p.topic for p in phrasings}
-    for title, dev in sets:
-        answers, results = evaluate(dev, rankers)
+    topic_of = {e.id: e.topic for e in knowledge.answers.values()}
+    for part in args.part or PARTS:
+        title, load = sets[part]
+        dev = load()
+        if part == "tune":
+            answers, results = evaluate_held_out(dev, knowledge, config.matching)
+        else:
+            answers, results = evaluate(dev, rankers)
         in_scope = sum(not q.off_topic and not q.unanswerable for q in dev)
         unanswered = sum(q.unanswerable for q in dev)
         print(
@@ -363,9 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         statuses = sorted({v.status for v in answers["bot"]})
         counts = ", ".join(f"{s} {sum(v.status == s for v in answers['bot'])}" for s in statuses)
         print(f"Bot statuses: {counts}\n")
-        if title.endswith("test part"):
+        if part == "test":
             print(topic_table(dev, answers, topic_of) + "\n")
-        if args.misses and title.endswith("tuning part"):
+        if args.misses and part == "tune":
             print("Bot misses:\n" + misses(dev, answers["bot"]) + "\n")
     print(LEGEND)
     return 0
