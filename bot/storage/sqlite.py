@@ -16,7 +16,7 @@ import aiosqlite
 
 from bot.core.session import Session
 from bot.errors import AlreadyAccepted, AlreadyClaimed, StorageError, Unclosable
-from bot.referrals.model import Referral, ReferralStatus
+from bot.referrals.model import Referral
 from bot.storage.base import (
     DeliveryOutcome,
     DigestRecord,
@@ -27,25 +27,31 @@ from bot.storage.base import (
     TurnRecord,
 )
 from bot.storage.batching import GroupWriter
-from bot.storage.codec import (
-    json_from_text,
-    json_text,
-    optional_time_from_text,
-    optional_time_text,
-    plain,
-    reply_from_value,
-    reply_value,
-    time_from_text,
-    time_text,
-)
+from bot.storage.codec import json_text, optional_time_from_text, plain, time_text
 from bot.storage.migrations import MIGRATIONS, migrate
 from bot.storage.recent import RecentRows
+from bot.storage.rows import (
+    Row,
+    UnreadableRow,
+    as_text,
+    digest_from_row,
+    digest_row,
+    feedback_from_row,
+    outbox_message,
+    outgoing_row,
+    readable_sessions,
+    referral_from_row,
+    referral_row,
+    session_from_row,
+    session_row,
+    turn_from_row,
+    turn_row,
+)
 
 __all__ = ["SqliteStore", "UnreadableRow"]
 
 log = logging.getLogger(__name__)
 
-Row = Sequence[Any]
 
 _SESSION = "channel, user_id, journey, step, data, campaign, active, created_at, updated_at"
 _TURN = "channel, user_id, at, text, payload, status, entry, topic, score, journey, campaign"
@@ -170,7 +176,7 @@ class SqliteStore:
         key = (channel, user_id)
         row = self._recent.get(key)
         if row is not None:
-            return _session(row)
+            return session_from_row(row)
         changes = self._recent.changes
         sql = f"SELECT {_SESSION} FROM sessions WHERE channel = ? AND user_id = ?"
         rows = await self._fetch("read the session", sql, key)
@@ -178,7 +184,7 @@ class SqliteStore:
             return None
         row = tuple(rows[0])
         try:
-            session = _session(row)
+            session = session_from_row(row)
         except UnreadableRow as exc:
             await self._set_aside(key, str(exc))
             return None
@@ -200,7 +206,7 @@ class SqliteStore:
 
     async def save_session(self, session: Session) -> None:
         """Saves the session, replacing any earlier one for the same person."""
-        key, row = (session.channel, session.user_id), _session_row(session)
+        key, row = (session.channel, session.user_id), session_row(session)
         try:
             await self._write("save the session", _UPSERT_SESSION, row)
         except BaseException:
@@ -210,7 +216,7 @@ class SqliteStore:
 
     async def log_turn(self, record: TurnRecord) -> None:
         """Appends one turn to the turn log."""
-        await self._write("log the turn", _INSERT_TURN, _turn_row(record))
+        await self._write("log the turn", _INSERT_TURN, turn_row(record))
 
     async def save_turn(
         self,
@@ -225,9 +231,7 @@ class SqliteStore:
         Turns of different people that arrive while another is being written share the next transaction.
         """
         accepted = None if update_id is None else (session.channel, update_id, time_text(record.at))
-        rows = _TurnRows(
-            _session_row(session), _turn_row(record), accepted, [_outgoing_row(o) for o in outbox]
-        )
+        rows = _TurnRows(session_row(session), turn_row(record), accepted, [outgoing_row(o) for o in outbox])
         await self._turns.save(rows)
 
     async def _save_turns(self, batch: Sequence[_TurnRows]) -> None:
@@ -258,7 +262,7 @@ class SqliteStore:
         self, channel: str, update_id: str, at: datetime, outbox: Sequence[Outgoing] = ()
     ) -> bool:
         """Accepts an update that needs no turn, with its replies; False if it was accepted before."""
-        rows = [_outgoing_row(o) for o in outbox]
+        rows = [outgoing_row(o) for o in outbox]
         async with self._transaction("accept the update") as conn:
             cursor = await conn.execute(_ACCEPT, (channel, update_id, time_text(at)))
             if cursor.rowcount == 0:
@@ -273,7 +277,7 @@ class SqliteStore:
 
     async def enqueue(self, outbox: Sequence[Outgoing]) -> None:
         """Queues replies that answer no update."""
-        rows = [_outgoing_row(o) for o in outbox]
+        rows = [outgoing_row(o) for o in outbox]
         async with self._transaction("queue the replies") as conn:
             await conn.executemany(_QUEUE, rows)
 
@@ -294,7 +298,7 @@ class SqliteStore:
                 f"RETURNING {_OUTBOX}",
                 names,
             )
-        return sorted((_outbox_message(row) for row in rows), key=lambda m: m.id)
+        return sorted((outbox_message(row) for row in rows), key=lambda m: m.id)
 
     async def release_outbox(self, channel: str, worker: str) -> None:
         """Lets go of this worker's claims, so its pending messages are claimed again."""
@@ -325,13 +329,13 @@ class SqliteStore:
         """Returns logged turns with start <= at < end, oldest first."""
         sql = f"SELECT {_TURN} FROM turns WHERE at >= ? AND at < ? ORDER BY at, id"
         rows = await self._fetch("read the turn log", sql, (time_text(start), time_text(end)))
-        return [_turn(row) for row in rows]
+        return [turn_from_row(row) for row in rows]
 
     async def add_referral(self, referral: Referral) -> None:
         """Stores a new pending referral; an id already stored is refused."""
         placeholders = ", ".join("?" * 16)
         sql = f"INSERT INTO referrals ({_REFERRAL}) VALUES ({placeholders})"
-        await self._write("store the referral", sql, _referral_row(referral))
+        await self._write("store the referral", sql, referral_row(referral))
 
     async def referrals_for(self, channel: str, user_id: str) -> Sequence[Referral]:
         """Returns every referral a person made, newest first."""
@@ -340,7 +344,7 @@ class SqliteStore:
             "ORDER BY consented_at DESC, rowid DESC"
         )
         rows = await self._fetch("read the referrals", sql, (channel, user_id))
-        return [_referral(row) for row in rows]
+        return [referral_from_row(row) for row in rows]
 
     async def withdraw_referral(self, referral_id: str, channel: str, user_id: str) -> bool:
         """Withdraws a pending referral of this person; False if none could be withdrawn."""
@@ -358,7 +362,7 @@ class SqliteStore:
         else:
             sql = _PENDING + " AND provider_id = ?" + order
             rows = await self._fetch("read pending referrals", sql, (provider_id,))
-        return [_referral(row) for row in rows]
+        return [referral_from_row(row) for row in rows]
 
     async def referrals_between(self, start: datetime, end: datetime) -> Sequence[Referral]:
         """Returns referrals consented within [start, end), any status, oldest first."""
@@ -367,14 +371,14 @@ class SqliteStore:
             "ORDER BY consented_at, rowid"
         )
         rows = await self._fetch("read referrals", sql, (time_text(start), time_text(end)))
-        return [_referral(row) for row in rows]
+        return [referral_from_row(row) for row in rows]
 
     async def referrals_by_id(self, referral_ids: Iterable[str]) -> Sequence[Referral]:
         """Returns the stored referrals with these ids, in the order asked; unknown ids are skipped."""
         wanted = list(referral_ids)
         sql = f"SELECT {_REFERRAL} FROM referrals WHERE id IN (SELECT value FROM json_each(?))"
         rows = await self._fetch("read referrals", sql, (json_text(wanted),))
-        found = {row[0]: _referral(row) for row in rows}
+        found = {row[0]: referral_from_row(row) for row in rows}
         return [found[i] for i in wanted if i in found]
 
     async def start_digest(self, record: DigestRecord) -> None:
@@ -393,7 +397,7 @@ class SqliteStore:
                     "Some of these referrals are already in another digest or no longer pending"
                 )
             await conn.execute(
-                f"INSERT INTO digests ({_DIGEST}) VALUES (?, ?, ?, ?, ?, ?, ?)", _digest_row(record)
+                f"INSERT INTO digests ({_DIGEST}) VALUES (?, ?, ?, ?, ?, ?, ?)", digest_row(record)
             )
             await conn.executemany("INSERT INTO digest_referrals VALUES (?, ?, ?)", links)
 
@@ -445,7 +449,7 @@ class SqliteStore:
         ids: dict[str, list[str]] = {}
         for digest_id, referral_id in links:
             ids.setdefault(digest_id, []).append(referral_id)
-        return [_digest(row, ids.get(row[0], [])) for row in digests]
+        return [digest_from_row(row, ids.get(row[0], [])) for row in digests]
 
     async def last_digest_at(self, provider_id: str) -> datetime | None:
         """Returns when the provider's last digest was delivered."""
@@ -463,7 +467,7 @@ class SqliteStore:
         """Returns feedback given within [start, end), oldest first."""
         sql = f"SELECT {_FEEDBACK} FROM feedback WHERE at >= ? AND at < ? ORDER BY at, id"
         rows = await self._fetch("read feedback", sql, (time_text(start), time_text(end)))
-        return [_feedback(row) for row in rows]
+        return [feedback_from_row(row) for row in rows]
 
     async def sessions_between(self, start: datetime, end: datetime) -> Sequence[Session]:
         """Returns sessions created within [start, end), oldest first."""
@@ -472,7 +476,7 @@ class SqliteStore:
             "ORDER BY created_at, channel, user_id"
         )
         rows = await self._fetch("read sessions", sql, (time_text(start), time_text(end)))
-        return list(_readable_sessions(rows))
+        return list(readable_sessions(rows))
 
     async def export_person(self, channel: str, user_id: str) -> dict[str, Any]:
         """Returns everything held about a person, as JSON-serialisable data."""
@@ -490,17 +494,17 @@ class SqliteStore:
             set_aside = await conn.execute_fetchall(
                 f"SELECT {_SESSION}, reason, set_aside_at FROM set_aside_sessions {mine} ORDER BY id", person
             )
-        session = [plain(s) for s in _readable_sessions(sessions)]
+        session = [plain(s) for s in readable_sessions(sessions)]
         held: dict[str, Any] = {
             "session": session[0] if session else None,
-            "turns": [plain(_turn(row)) for row in turns],
-            "referrals": [plain(_referral(row)) for row in referrals],
-            "feedback": [plain(_feedback(row)) for row in feedback],
+            "turns": [plain(turn_from_row(row)) for row in turns],
+            "referrals": [plain(referral_from_row(row)) for row in referrals],
+            "feedback": [plain(feedback_from_row(row)) for row in feedback],
         }
         if set_aside:
             names = [*_SESSION.split(", "), "reason", "set_aside_at"]
             held["set_aside_sessions"] = [
-                {n: _as_text(v) for n, v in zip(names, row, strict=True)} for row in set_aside
+                {n: as_text(v) for n, v in zip(names, row, strict=True)} for row in set_aside
             ]
         return held
 
@@ -635,24 +639,6 @@ class _TurnRows(NamedTuple):
     outbox: list[Row]
 
 
-def _outgoing_row(outgoing: Outgoing) -> tuple[Any, ...]:
-    return (
-        outgoing.channel,
-        outgoing.user_id,
-        outgoing.address,
-        json_text(reply_value(outgoing.reply)),
-        time_text(outgoing.created_at),
-    )
-
-
-def _outbox_message(row: Row) -> OutboxMessage:
-    message_id, channel, user_id, address, body, created_at, parts_done = row
-    reply = reply_from_value(json_from_text(body))
-    return OutboxMessage(
-        message_id, Outgoing(channel, user_id, address, reply, time_from_text(created_at)), parts_done
-    )
-
-
 def _identity(path: Path) -> tuple[int, int] | None:
     """Returns the device and inode of the file, or None when there is none."""
     try:
@@ -689,152 +675,3 @@ def _translated(action: str) -> Iterator[None]:
     except (sqlite3.Error, UnicodeEncodeError) as exc:
         # UnicodeEncodeError: text with lone surrogates, which the engine cleans before it gets here.
         raise StorageError(f"Could not {action}: {exc}") from exc
-
-
-def _session_row(session: Session) -> tuple[Any, ...]:
-    return (
-        session.channel,
-        session.user_id,
-        session.journey,
-        session.step,
-        json_text(session.data),
-        session.campaign,
-        int(session.active),
-        time_text(session.created_at),
-        time_text(session.updated_at),
-    )
-
-
-class UnreadableRow(ValueError):
-    """A stored row that does not decode to a record; the message says why, without its contents."""
-
-
-def _session(row: Row) -> Session:
-    channel, user_id, journey, step, data, campaign, active, created_at, updated_at = row
-    if not all(isinstance(v, str | None) for v in (journey, step, campaign)):
-        raise UnreadableRow("journey, step or campaign is not text")
-    try:
-        found = json_from_text(data)
-    except (TypeError, ValueError):
-        raise UnreadableRow("data is not JSON") from None
-    if not isinstance(found, dict):
-        raise UnreadableRow("data is not a JSON object")
-    return Session(
-        channel=channel,
-        user_id=user_id,
-        journey=journey,
-        step=step,
-        data=found,
-        campaign=campaign,
-        active=bool(active),
-        created_at=_stored_time(created_at, "created_at"),
-        updated_at=_stored_time(updated_at, "updated_at"),
-    )
-
-
-def _stored_time(value: Any, column: str) -> datetime:
-    try:
-        at = time_from_text(value)
-    except (TypeError, ValueError):
-        raise UnreadableRow(f"{column} is not a time") from None
-    if at.utcoffset() is None:
-        raise UnreadableRow(f"{column} has no time zone")
-    return at
-
-
-def _readable_sessions(rows: Iterable[Row]) -> Iterator[Session]:
-    """Yields the sessions of the rows that can be read, logging the others."""
-    for row in rows:
-        try:
-            yield _session(row)
-        except UnreadableRow as exc:
-            log.warning("skipped a stored session that could not be read (%s)", exc)
-
-
-def _as_text(value: Any) -> Any:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def _turn_row(record: TurnRecord) -> tuple[Any, ...]:
-    return (
-        record.channel,
-        record.user_id,
-        time_text(record.at),
-        record.text,
-        record.payload,
-        record.status,
-        record.entry,
-        record.topic,
-        record.score,
-        record.journey,
-        record.campaign,
-    )
-
-
-def _turn(row: Row) -> TurnRecord:
-    channel, user_id, at, text, payload, status, entry, topic, score, journey, campaign = row
-    return TurnRecord(
-        channel, user_id, time_from_text(at), text, payload, status, entry, topic, score, journey, campaign
-    )
-
-
-def _feedback(row: Row) -> FeedbackRecord:
-    channel, user_id, entry, helpful, at = row
-    return FeedbackRecord(channel, user_id, entry, bool(helpful), time_from_text(at))
-
-
-def _referral_row(r: Referral) -> tuple[Any, ...]:
-    return (
-        r.id,
-        r.channel,
-        r.user_id,
-        r.provider_id,
-        r.name,
-        r.email,
-        r.phone,
-        r.telegram_handle,
-        json_text(r.preferences),
-        r.campaign,
-        r.consent_version,
-        time_text(r.consented_at),
-        ReferralStatus(r.status).value,
-        r.digest_id,
-        optional_time_text(r.sent_at),
-        json_text(r.extra),
-    )
-
-
-def _referral(row: Row) -> Referral:
-    values = list(row)
-    values[8] = json_from_text(values[8])
-    values[11] = time_from_text(values[11])
-    values[12] = ReferralStatus(values[12])
-    values[14] = optional_time_from_text(values[14])
-    values[15] = json_from_text(values[15])
-    return Referral(*values)
-
-
-def _digest_row(record: DigestRecord) -> tuple[Any, ...]:
-    return (
-        record.digest_id,
-        record.provider_id,
-        time_text(record.started_at),
-        optional_time_text(record.finished_at),
-        record.attempts,
-        record.last_error,
-        optional_time_text(record.next_attempt_at),
-    )
-
-
-def _digest(row: Row, referral_ids: Sequence[str]) -> DigestRecord:
-    digest_id, provider_id, started_at, finished_at, attempts, last_error, next_attempt_at = row
-    return DigestRecord(
-        digest_id=digest_id,
-        provider_id=provider_id,
-        referral_ids=tuple(referral_ids),
-        started_at=time_from_text(started_at),
-        finished_at=optional_time_from_text(finished_at),
-        attempts=attempts,
-        last_error=last_error,
-        next_attempt_at=optional_time_from_text(next_attempt_at),
-    )
