@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from bot.config import Config
+from bot.config import Config, Database
 from bot.core.clock import Clock, SystemClock
 from bot.core.content import ContentHolder, load_content
 from bot.core.engine import Engine
 from bot.core.journey import Journey
 from bot.storage.base import Store
-from bot.storage.sqlite import SqliteStore
+from bot.storage.open import open_store
 from handlers.admin import AdminJourney
 from handlers.ask import AskJourney
 from handlers.preferences import PreferencesJourney
@@ -46,15 +45,14 @@ class App:
     engine: Engine
 
 
-def conversation_store(path: Path) -> SqliteStore:
-    """Returns the SQLite store as the process serving conversations opens it."""
-    # That process is the only writer of its people's sessions, so it may keep recent ones in memory.
-    return SqliteStore(path, remember_sessions=True)
+def conversation_store(database: Database) -> Store:
+    """Returns the store as the process serving conversations opens it."""
+    return open_store(database, serving=True)
 
 
 @asynccontextmanager
 async def open_app(
-    config: Config, database: Path | None = None, store: Store | None = None, clock: Clock | None = None
+    config: Config, database: Database | None = None, store: Store | None = None, clock: Clock | None = None
 ) -> AsyncIterator[App]:
     """Loads the knowledge, opens the store and yields a ready App; closes the store on exit."""
     content = ContentHolder(config, load_content(config))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
@@ -25,6 +26,9 @@ SECRET_VARIABLES: tuple[str, ...] = (
     "WEB_COOKIE_SECRET",
     "CAREERS_BOT_DB_PASSWORD",
 )
+PASSWORD_VARIABLE = "CAREERS_BOT_DB_PASSWORD"
+DEFAULT_POOL_SIZE = 10
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 T = TypeVar("T")
 
@@ -158,6 +162,22 @@ class ReloadConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PostgresDatabase:
+    """A PostgreSQL database: its URL (which never holds the password), the password and the pool size."""
+
+    url: str
+    password: str | None = field(repr=False)  # from CAREERS_BOT_DB_PASSWORD, never from the file
+    pool_size: int = DEFAULT_POOL_SIZE
+
+    def __str__(self) -> str:
+        return self.url.partition("?")[0]
+
+
+# Where the bot keeps its data: an SQLite file, or a PostgreSQL database several workers can share.
+Database = Path | PostgresDatabase
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Every setting the bot runs with."""
 
@@ -165,7 +185,7 @@ class Config:
     branding_name: str
     regions: tuple[str, ...]
     knowledge_dir: Path
-    database: Path
+    database: Database
     timezone: str
     matching: MatchingConfig
     shortlist: ShortlistConfig
@@ -175,6 +195,35 @@ class Config:
     admins: AdminConfig
     reload: ReloadConfig
     web: WebConfig
+    database_pool_size: int = DEFAULT_POOL_SIZE
+    database_password: str | None = field(default=None, repr=False)
+
+    def database_at(self, chosen: str | None) -> Database:
+        """Returns the database a --db option names (a file path or a URL), or else the configured one."""
+        if chosen is None:
+            return self.database
+        return database_target(chosen, Path.cwd(), self.database_password, self.database_pool_size, "--db")
+
+
+def database_target(value: str, base: Path, password: str | None, pool_size: int, key: str) -> Database:
+    """Reads a database setting: a postgresql:// URL without a password, or a file path taken from base."""
+    if not value.startswith(_POSTGRES_SCHEMES):
+        if not value.strip():
+            raise ConfigError(f"setting {key!r} must name a database file or a postgresql:// URL")
+        return base / value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ConfigError(f"setting {key!r} is not a valid postgresql:// URL ({exc})") from None
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        raise ConfigError(
+            f"setting {key!r} must not hold the database password: remove it from the URL and set the "
+            f"environment variable {PASSWORD_VARIABLE} instead"
+        )
+    if not parts.hostname and "host" not in parse_qs(parts.query):
+        raise ConfigError(f"setting {key!r} must name the database server, as in postgresql://user@host/db")
+    return PostgresDatabase(value, password, pool_size)
 
 
 class _Section:
@@ -210,6 +259,14 @@ class _Section:
         if check is not None and not check(value):
             raise ConfigError(f"setting {self._key(name)!r} {rule} (found {value!r})")
         return value
+
+    def optional(
+        self, name: str, kind: type[T], default: T, check: Callable[[T], bool] | None = None, rule: str = ""
+    ) -> T:
+        if name not in self._data:
+            self._used.add(name)
+            return default
+        return self.get(name, kind, check, rule)
 
     def section(self, name: str) -> _Section:
         self._used.add(name)
@@ -311,12 +368,18 @@ def _build(root: _Section, base: Path, env: Mapping[str, str], path: Path) -> Co
     reload = root.section("reload")
     web = root.section("web")
     unit = (lambda v: 0.0 <= v <= 1.0, "must be between 0 and 1")
+    pool_size = root.optional(
+        "database_pool_size", int, DEFAULT_POOL_SIZE, lambda v: 1 <= v <= 1000, "must be from 1 to 1000"
+    )
+    password = env.get(PASSWORD_VARIABLE) or None
     config = Config(
         path=path,
         branding_name=branding.get("name", str),
         regions=branding.strings("regions"),
         knowledge_dir=base / root.get("knowledge_dir", str),
-        database=base / root.get("database", str),
+        database=database_target(root.get("database", str), base, password, pool_size, "database"),
+        database_pool_size=pool_size,
+        database_password=password,
         timezone=_timezone(root.get("timezone", str)),
         matching=MatchingConfig(
             answer_threshold=matching.get("answer_threshold", float, *unit),

@@ -100,3 +100,7 @@ def engine(config: Config, content: Content, store: Any) -> Engine:
 def chat(engine: Engine) -> Chat:
     """A person talking to the engine."""
     return Chat(engine)
+
+
+# The throwaway PostgreSQL cluster, for any test that asks for it.
+from tests.storage.pg import pg_cluster, pg_url  # noqa: E402, F401

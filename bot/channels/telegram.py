@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Protocol
 
 from telegram import Bot, BotCommand, Update, User
@@ -36,7 +35,7 @@ from bot.channels.telegram_outbox import (
     split_text,
 )
 from bot.channels.telegram_webhook import WebhookReceiver
-from bot.config import Config, TelegramConfig
+from bot.config import Config, Database, TelegramConfig
 from bot.core.engine import Intake
 from bot.core.types import Reply, Status, Turn
 from bot.errors import ConfigError, StorageError
@@ -361,7 +360,7 @@ StartBackground = Callable[[App], Stoppable]
 
 
 def run_telegram(
-    config: Config, database: Path | None, start_background: StartBackground | None = None
+    config: Config, database: Database | None, start_background: StartBackground | None = None
 ) -> None:
     """Runs the Telegram bot until SIGINT or SIGTERM; raises ConfigError on bad settings."""
     check_settings(config.telegram)
@@ -370,7 +369,7 @@ def run_telegram(
     asyncio.run(_serve(config, database, start_background))
 
 
-async def _serve(config: Config, database: Path | None, start_background: StartBackground | None) -> None:
+async def _serve(config: Config, database: Database | None, start_background: StartBackground | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

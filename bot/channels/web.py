@@ -39,7 +39,7 @@ from bot.channels.web_pages import (
     reply_html,
 )
 from bot.channels.web_security import RateLimiter, Signer, load_secret
-from bot.config import Config
+from bot.config import Config, Database
 from bot.core.routing import make_payload
 from bot.core.types import Reply, Status, Turn
 from bot.knowledge.values import message
@@ -516,12 +516,14 @@ def build_web_app(app: App, key: bytes, clock: Callable[[], float] = time.monoto
     )
 
 
-def run_web(config: Config, database: Path | None, start_background: StartBackground | None = None) -> None:
+def run_web(
+    config: Config, database: Database | None, start_background: StartBackground | None = None
+) -> None:
     """Runs the web channel until SIGINT or SIGTERM."""
     asyncio.run(_serve(config, database, start_background))
 
 
-async def _serve(config: Config, database: Path | None, start_background: StartBackground | None) -> None:
+async def _serve(config: Config, database: Database | None, start_background: StartBackground | None) -> None:
     import uvicorn
 
     key = load_secret(config.web.secret, config.web.secret_file)

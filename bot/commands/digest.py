@@ -21,7 +21,7 @@ from bot.knowledge.values import message
 from bot.referrals.delivery import DigestSink, EmlSink, SmtpSink, TelegramDigestSink, UnavailableSender
 from bot.referrals.digest import format_local_time
 from bot.referrals.ledger import DigestRunReport, Outcome, ProviderReport, run_digests
-from bot.storage.sqlite import SqliteStore
+from bot.storage.open import open_store
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -56,7 +56,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--due-only", action="store_true", help="only providers whose daily or weekly digest time has come"
     )
-    parser.add_argument("--db", type=Path, default=None, help="database file (default: from config.yaml)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH|URL",
+        help="database file or postgresql:// URL (default: config.yaml)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -80,7 +85,7 @@ def _dry_run_folder(option: str | None, config: Config) -> Path | None:
 async def _run(
     config: Config, knowledge: Knowledge, args: argparse.Namespace, folder: Path | None
 ) -> DigestRunReport:
-    store = SqliteStore(args.db or config.database)
+    store = open_store(config.database_at(args.db))
     await store.open()
     try:
         async with open_sinks(config, knowledge, folder) as sinks:

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commands.database import open_existing
@@ -44,7 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="remove personal data older than the retention period",
         description="Removes personal data older than privacy.retention_days in config.yaml.",
     )
-    parser.add_argument("--db", type=Path, default=None, metavar="PATH", help="database file")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH|URL",
+        help="database file or postgresql:// URL (default: config.yaml)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="show what would be removed; change nothing")
     parser.set_defaults(run=run)
 

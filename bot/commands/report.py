@@ -33,7 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--since", type=date.fromisoformat, default=None, metavar="DATE", help="first day, as 2026-09-01"
     )
     parser.add_argument("--out", type=Path, default=Path("report"), metavar="DIR", help="folder to write to")
-    parser.add_argument("--db", type=Path, default=None, metavar="PATH", help="database file")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH|URL",
+        help="database file or postgresql:// URL (default: config.yaml)",
+    )
     parser.set_defaults(run=run)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from bot.config import load_config
@@ -19,7 +18,12 @@ def add_parser(subparsers: Any) -> None:
             "set telegram.mode to webhook in the config file (and TELEGRAM_WEBHOOK_SECRET) to use a webhook."
         ),
     )
-    parser.add_argument("--db", type=Path, default=None, help="database file (default: from config.yaml)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH|URL",
+        help="database file or postgresql:// URL (default: config.yaml)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -30,5 +34,6 @@ def run(args: argparse.Namespace) -> int:
     from bot.channels.telegram import run_telegram
     from bot.core.clock import SystemClock
 
-    run_telegram(load_config(args.config), args.db, lambda app: start_background(app, SystemClock()))
+    config = load_config(args.config)
+    run_telegram(config, config.database_at(args.db), lambda app: start_background(app, SystemClock()))
     return 0

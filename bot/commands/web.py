@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from bot.config import load_config
@@ -21,7 +20,12 @@ def add_parser(subparsers: Any) -> None:
             "WEB_COOKIE_SECRET or is made once in web.secret_file."
         ),
     )
-    parser.add_argument("--db", type=Path, default=None, help="database file (default: from config.yaml)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH|URL",
+        help="database file or postgresql:// URL (default: config.yaml)",
+    )
     parser.add_argument("--host", default=None, help="address to listen on (default: web.listen)")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: web.port)")
     parser.set_defaults(run=run)
@@ -40,5 +44,9 @@ def run(args: argparse.Namespace) -> int:
         listen=args.host or config.web.listen,
         port=args.port if args.port is not None else config.web.port,
     )
-    run_web(replace(config, web=web), args.db, lambda app: start_background(app, SystemClock()))
+    run_web(
+        replace(config, web=web),
+        config.database_at(args.db),
+        lambda app: start_background(app, SystemClock()),
+    )
     return 0

@@ -1,4 +1,4 @@
-"""The Store contract every backend implements (memory, SQLite; PostgreSQL later)."""
+"""The Store contract every backend implements (memory, SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Store contract, run against every backend: memory and SQLite behave the same."""
+"""The Store contract, run against every backend: memory, SQLite and PostgreSQL behave the same."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.errors import AlreadyAccepted, AlreadyClaimed, StorageError
 from bot.referrals.model import Referral, ReferralStatus
 from bot.storage.base import DeliveryOutcome, DigestRecord, FeedbackRecord, Outgoing, Store, TurnRecord
 from bot.storage.memory import MemoryStore
+from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -81,22 +82,24 @@ def feedback(user_id: str = "u1", hours: float = 0, helpful: bool = True) -> Fee
     return FeedbackRecord("telegram", user_id, "bursary-tax", helpful, at(hours))
 
 
-async def new_store(kind: str, folder: Path) -> Store:
-    """An opened, empty store of the given kind."""
-    path = folder / "data" / "bot.sqlite3"
-    store: Store = (
-        MemoryStore()
-        if kind == "memory"
-        else SqliteStore(path, remember_sessions=kind == "sqlite-remembering")
-    )
+async def new_store(kind: str, folder: Path, request: pytest.FixtureRequest) -> Store:
+    """An opened, empty store of the given kind (a PostgreSQL one in a new database of the test cluster)."""
+    store: Store
+    if kind == "memory":
+        store = MemoryStore()
+    elif kind == "postgres":
+        store = PostgresStore(request.getfixturevalue("pg_url"), pool_size=4)
+    else:
+        path = folder / "data" / "bot.sqlite3"
+        store = SqliteStore(path, remember_sessions=kind == "sqlite-remembering")
     await store.open()
     return store
 
 
-@pytest.fixture(params=["memory", "sqlite", "sqlite-remembering"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-remembering", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """An opened, empty store of each backend in turn."""
-    opened = await new_store(request.param, tmp_path)
+    opened = await new_store(request.param, tmp_path, request)
     yield opened
     await opened.close()
 
@@ -554,10 +557,10 @@ async def test_many_tasks_at_once_lose_nothing(store: Store) -> None:
     assert [r.status for r in sent] == [ReferralStatus.SENT] * 20
 
 
-async def test_backends_give_identical_answers(tmp_path: Path) -> None:
+async def test_backends_give_identical_answers(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     answers = []
-    for kind in ("memory", "sqlite"):
-        opened = await new_store(kind, tmp_path / kind)
+    for kind in ("memory", "sqlite", "postgres"):
+        opened = await new_store(kind, tmp_path / kind, request)
         await fill_person(opened, "u1")
         await fill_person(opened, "u2")
         await opened.start_digest(digest("d1", "p-sheffield", "u2-r"))
@@ -573,8 +576,9 @@ async def test_backends_give_identical_answers(tmp_path: Path) -> None:
             ]
         )
         await opened.close()
-    memory, sqlite = answers
+    memory, sqlite, postgres = answers
     assert memory == sqlite
+    assert postgres == sqlite
 
 
 async def test_turns_saved_by_many_people_at_once_are_all_kept(store: Store) -> None:
