@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from enum import StrEnum
 from typing import TypeVar
@@ -39,7 +40,11 @@ class Intake(StrEnum):
 
 
 class _UserLocks:
-    """One lock per person, dropped when nobody waits on it, so turns never interleave."""
+    """One lock per person, dropped when nobody waits on it, so turns never interleave in this process.
+
+    Across processes, the store's person() hold does the same; this lock keeps a worker's own waiting turns
+    from each taking a database connection just to wait on it.
+    """
 
     def __init__(self) -> None:
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
@@ -109,15 +114,28 @@ class Engine:
         channel, user_id = clean_field(channel), clean_field(user_id)
 
         async def work() -> list[Reply]:
-            session = await self.store.get_session(channel, user_id)
-            if session is not None and session.active:
-                await self.store.save_session(replace(session, active=False))
+            async with self.store.person(channel, user_id):
+                session = await self.store.get_session(channel, user_id)
+                if session is not None and session.active:
+                    await self.store.save_session(replace(session, active=False))
             return []
 
         await self._locks.run((channel, user_id), work)
 
     async def _handle(
         self, turn: Turn, update_id: str | None = None, address: str | None = None
+    ) -> tuple[Intake, list[Reply]]:
+        """Handles the turn holding the person against other workers on the same store, from load to save."""
+        async with AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self.store.person(turn.channel, turn.user_id))
+            except StorageError as exc:
+                log.error("could not hold a person's turn, so it was not handled: %s", exc)
+                return Intake.FAILED, [self._error_reply(self._context(turn), kept=False)]
+            return await self._handle_held(turn, update_id, address)
+
+    async def _handle_held(
+        self, turn: Turn, update_id: str | None, address: str | None
     ) -> tuple[Intake, list[Reply]]:
         turn = replace(turn, at=self.clock.now())
         if turn.text and turn.payload is None and parse_command(turn.text) is None:

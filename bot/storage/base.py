@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -108,6 +109,13 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Releases connections; the store can be opened again."""
+
+    def person(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]:
+        """Holds one person's turn against every other process serving the same database until the block ends.
+
+        The engine holds it from loading the session to saving the turn, so two workers never handle one
+        person's turns at once. A store only one process writes (memory, SQLite) has nothing to hold.
+        """
 
     async def get_session(self, channel: str, user_id: str) -> Session | None:
         """Returns the saved session, or None for someone new."""

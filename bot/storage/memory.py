@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -77,6 +78,10 @@ class MemoryStore:
     async def close(self) -> None:
         """Makes the store unusable until it is opened again."""
         self._open = False
+
+    def person(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]:
+        """Holds nothing: one process writes this store, and the engine orders each person's turns."""
+        return nullcontext()
 
     async def get_session(self, channel: str, user_id: str) -> Session | None:
         """Returns the saved session, or None for someone new."""

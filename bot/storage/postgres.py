@@ -7,7 +7,7 @@ import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -95,6 +95,7 @@ _CLAIMABLE = (
 _PENDING = f"SELECT {_REFERRAL} FROM referrals WHERE status = 'pending' AND id NOT IN ({_IN_FLIGHT})"
 _MINE = "WHERE channel = %s AND user_id = %s"
 _READ_ONLY = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+_HOLD_TIMEOUT_MS = 60_000  # how long a turn waits for another worker to finish the same person's turn
 
 
 class PostgresStore:
@@ -125,6 +126,9 @@ class PostgresStore:
         self._timeout = connect_timeout
         self._migrations = tuple(migrations)
         self._pool: AsyncConnectionPool[Connection] | None = None
+        # Connections that hold people's turns, apart from the pool the work itself uses: a turn waiting for
+        # a connection to save on must never wait behind turns that each hold one while they wait for it.
+        self._holds: AsyncConnectionPool[Connection] | None = None
         self._opening = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -139,28 +143,56 @@ class PostgresStore:
                 conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
                 async with conn:
                     await migrate(conn, self._migrations)
-                pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
-                    self._conninfo,
-                    min_size=1,
-                    max_size=self._pool_size,
-                    kwargs={"autocommit": True},
-                    timeout=self._timeout,
-                    open=False,
-                    name="careers-bot",
-                )
+                pool, holds = self._new_pool("careers-bot"), self._new_pool("careers-bot-turns")
                 try:
                     await pool.open(wait=True, timeout=self._timeout)
+                    await holds.open(wait=True, timeout=self._timeout)
                 except BaseException:
                     await pool.close()
+                    await holds.close()
                     raise
-            self._pool = pool
+            self._pool, self._holds = pool, holds
+
+    def _new_pool(self, name: str) -> AsyncConnectionPool[Connection]:
+        return AsyncConnectionPool(
+            self._conninfo,
+            min_size=1,
+            max_size=self._pool_size,
+            kwargs={"autocommit": True},
+            timeout=self._timeout,
+            open=False,
+            name=name,
+        )
 
     async def close(self) -> None:
-        """Closes the pool's connections; the store can be opened again."""
+        """Closes the pools' connections; the store can be opened again."""
         async with self._opening:
-            pool, self._pool = self._pool, None
-            if pool is not None:
-                await pool.close()
+            pools = (self._pool, self._holds)
+            self._pool = self._holds = None
+            for pool in pools:
+                if pool is not None:
+                    await pool.close()
+
+    @asynccontextmanager
+    async def person(self, channel: str, user_id: str) -> AsyncIterator[None]:
+        """Holds one person's turn against every worker on this database until the block ends.
+
+        A transaction-scoped advisory lock on a connection of its own: it is let go when the block ends,
+        and by the server if this worker dies or its connection drops, so a crash never leaves anyone held.
+        """
+        holds = self._holds
+        if holds is None:
+            raise StorageError("The store is not open; call open() first")
+        key = lock_key("person", channel, user_id)
+        async with AsyncExitStack() as stack:
+            stack.push_async_exit(_forgiving_release)  # outermost: it sees what letting go raised
+            with self._translated("hold a person's turn in"):
+                conn = await stack.enter_async_context(holds.connection())
+                await stack.enter_async_context(conn.transaction())
+                # Another worker stuck on this person gives an error, not a turn that waits for ever.
+                await conn.execute(f"SET LOCAL lock_timeout = {_HOLD_TIMEOUT_MS}")
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            yield
 
     async def get_session(self, channel: str, user_id: str) -> Session | None:
         """Returns the saved session, or None for someone new."""
@@ -542,6 +574,16 @@ async def _queue(conn: Connection, rows: Sequence[Row]) -> None:
     if rows:
         async with conn.cursor() as cursor:
             await cursor.executemany(_QUEUE, rows)
+
+
+async def _forgiving_release(
+    kind: type[BaseException] | None, error: BaseException | None, trace: object
+) -> bool:
+    """Lets a saved turn stand when only letting go of its hold failed (the server lets go anyway)."""
+    if isinstance(error, psycopg.Error):
+        log.warning("could not let go of a person's turn cleanly: %s", _one_line(error))
+        return True
+    return False
 
 
 def lock_key(*parts: str) -> int:

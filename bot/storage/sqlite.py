@@ -7,7 +7,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -170,6 +170,10 @@ class SqliteStore:
             if conn is not None:
                 with _translated("close the database"):
                     await conn.close()
+
+    def person(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]:
+        """Holds nothing: one process writes this store, and the engine orders each person's turns."""
+        return nullcontext()
 
     async def get_session(self, channel: str, user_id: str) -> Session | None:
         """Returns the saved session, or None for someone new."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,6 +115,48 @@ async def test_one_persons_turns_never_interleave(config: Config, content: Conte
     texts = [f"question number {i} about bursaries" for i in range(30)]
     await asyncio.gather(*(engine.handle(Turn(channel="t", user_id="u", text=t)) for t in texts))
     assert order == texts
+
+
+async def test_a_turn_holds_the_person_from_loading_to_saving(config: Config, content: Content) -> None:
+    events: list[str] = []
+
+    class RecordingStore(MemoryStore):
+        @asynccontextmanager
+        async def person(self, channel: str, user_id: str) -> AsyncIterator[None]:
+            events.append(f"hold {user_id}")
+            yield
+            events.append(f"let go {user_id}")
+
+        async def get_session(self, channel: str, user_id: str) -> Session | None:
+            events.append("load")
+            return await super().get_session(channel, user_id)
+
+        async def save_turn(self, session: Session, record: Any, **kwargs: Any) -> None:
+            events.append("save")
+            await super().save_turn(session, record, **kwargs)
+
+    store = RecordingStore()
+    await store.open()
+    engine = Engine(config, ContentHolder(config, content), store, build_journeys(), FixedClock(TODAY))
+    await engine.handle(Turn(channel="t", user_id="u", text="is the bursary taxed?"))
+    await engine.accept(Turn(channel="t", user_id="v", text="/start"), "7", "chat-v")
+    assert events == ["hold u", "load", "save", "let go u", "hold v", "load", "save", "let go v"]
+
+
+async def test_a_person_that_cannot_be_held_gets_a_plain_error(config: Config, content: Content) -> None:
+    class Unreachable(MemoryStore):
+        def person(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]:
+            raise StorageError("Could not hold a person's turn in the PostgreSQL database: lock timeout")
+
+    store = Unreachable()
+    await store.open()
+    engine = Engine(config, ContentHolder(config, content), store, build_journeys(), FixedClock(TODAY))
+    replies = await engine.handle(Turn(channel="t", user_id="u", text="hello"))
+    assert [r.status for r in replies] == [Status.ERROR]
+    assert "lock" not in replies[0].text
+    intake = await engine.accept(Turn(channel="t", user_id="u", text="hello"), "8", "chat-u")
+    assert intake is Intake.FAILED
+    assert await store.turns_between(TODAY.replace(year=2000), TODAY.replace(year=2100)) == []
 
 
 async def test_a_failing_journey_becomes_an_apology_and_loses_nothing(

@@ -27,13 +27,16 @@ def free_port() -> int:
         return port
 
 
-def write_config(folder: Path, **web: Any) -> Path:
-    """Copies the project's config.yaml, pointed at the real knowledge and a new database in folder."""
+def write_config(folder: Path, database: str | None = None, **web: Any) -> Path:
+    """Copies the project's config.yaml, pointed at the real knowledge and a new database in folder.
+
+    database, when given, is used instead: a PostgreSQL URL that several servers share.
+    """
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["knowledge_dir"] = str(ROOT / "knowledge")
     # The project's own cache of the examples' vectors, so each server starts without embedding them again.
     data["matching"]["embedding_cache"] = str(ROOT / data["matching"]["embedding_cache"])
-    data["database"] = str(folder / "bot.sqlite3")
+    data["database"] = database or str(folder / "bot.sqlite3")
     data["reload"]["watch"] = False
     data["web"]["secret_file"] = str(folder / "web-secret")
     admins = web.pop("admin_ids", None)
@@ -49,15 +52,21 @@ class WebServer:
     """One running `python -m bot web`; stop() ends it with SIGTERM."""
 
     def __init__(
-        self, folder: Path, secret: str | None = SECRET, options: tuple[str, ...] = (), **web: Any
+        self,
+        folder: Path,
+        secret: str | None = SECRET,
+        options: tuple[str, ...] = (),
+        database: str | None = None,
+        environ: dict[str, str] | None = None,
+        **web: Any,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.config = write_config(folder, **web)
+        self.config = write_config(folder, database, **web)
         self.log = folder / "server.log"
-        env = {**os.environ}
+        env = {**os.environ, **(environ or {})}
         env.pop("WEB_COOKIE_SECRET", None)
         if secret is not None:
             env["WEB_COOKIE_SECRET"] = secret
