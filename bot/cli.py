@@ -15,7 +15,17 @@ from bot.errors import BotError, ConfigError, KnowledgeError, Unclosable
 from bot.logs import configure_logging
 
 # Each module in bot/commands offers add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[str, ...] = ("chat", "ask", "check", "telegram", "web", "digest", "report", "purge")
+COMMANDS: tuple[str, ...] = (
+    "chat",
+    "ask",
+    "check",
+    "telegram",
+    "web",
+    "digest",
+    "report",
+    "purge",
+    "migrate_db",
+)
 
 
 def _command_modules() -> list[ModuleType]:

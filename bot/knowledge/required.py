@@ -10,13 +10,14 @@ _SAID = {
         column_campaign column_entry column_example column_helpful column_no_match column_not_helpful
         column_number column_out_of_scope column_pending column_provider column_questions column_referrals
         column_sent column_stage column_suggested column_times column_topic column_week column_withdrawn
-        column_wordings no_database purge_done purge_dry_run purge_previews reload_failed reload_more
-        reload_unavailable reloaded report_campaigns_heading report_campaigns_note report_charts_heading
-        report_feedback_heading report_funnel_heading report_funnel_note report_no_campaign report_no_topic
-        report_nothing report_period report_providers_heading report_title report_topics_heading
-        report_topics_note report_unanswered_heading report_weeks_heading report_written stage_answered
-        stage_asked stage_referred stage_shortlisted stage_started stats stats_period stats_provider
-        stats_referrals stats_today stats_week unanswered unanswered_line unanswered_none
+        column_wordings migrate_done migrate_table no_database purge_done purge_dry_run purge_previews
+        reload_failed reload_more reload_unavailable reloaded report_campaigns_heading report_campaigns_note
+        report_charts_heading report_feedback_heading report_funnel_heading report_funnel_note
+        report_no_campaign report_no_topic report_nothing report_period report_providers_heading
+        report_title report_topics_heading report_topics_note report_unanswered_heading report_weeks_heading
+        report_written stage_answered stage_asked stage_referred stage_shortlisted stage_started stats
+        stats_period stats_provider stats_referrals stats_today stats_week unanswered unanswered_line
+        unanswered_none
     """,
     "ask": """
         bursary_and_scholarship bursary_next_year bursary_only bursary_rules kind_national

@@ -134,6 +134,11 @@ class PostgresStore:
     def __repr__(self) -> str:
         return f"PostgresStore({self._where!r})"
 
+    @property
+    def conninfo(self) -> str:
+        """The connection string, password included, for tools of this package; never log or show it."""
+        return self._conninfo
+
     async def open(self) -> None:
         """Connects, brings the schema up to date and opens the pool; one clear error if it cannot."""
         async with self._opening:
