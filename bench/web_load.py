@@ -205,11 +205,19 @@ def scripts(sessions: int, messages: int) -> list[list[str]]:
     return [[questions[(s * 7 + k) % len(questions)] for k in range(messages)] for s in range(sessions)]
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """Starts `python -m bot web` on a free loopback port with this run's config; waits until it answers."""
+def start_server(
+    folder: Path, database: str | None = None, environ: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Starts `python -m bot web` on a free loopback port with this run's config; waits until it answers.
+
+    The database is a new SQLite file in folder unless one is given (a PostgreSQL URL several servers share).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["knowledge_dir"] = str(ROOT / "knowledge")
-    data["database"] = str(folder / "bench.sqlite3")
+    data["database"] = database or str(folder / "bench.sqlite3")
+    # The project's cache of the examples' vectors, so that a server starts without embedding them all again.
+    data["matching"]["embedding_cache"] = str(ROOT / data["matching"]["embedding_cache"])
     data["reload"]["watch"] = False
     data["web"].update(
         {"listen": HOST, "secret_file": str(folder / "secret"), "per_ip_per_minute": 10**9}
@@ -219,7 +227,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         port = int(probe.getsockname()[1])
-    env = {**os.environ, "WEB_COOKIE_SECRET": SECRET}
+    env = {**os.environ, **(environ or {}), "WEB_COOKIE_SECRET": SECRET}
     command = [sys.executable, "-m", "bot", "--config", str(config), "web", "--port", str(port)]
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
@@ -233,6 +241,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
                 break
             time.sleep(0.1)
     process.kill()
+    process.wait()
     raise SystemExit(f"the web server did not start; see {folder / 'server.log'}")
 
 
