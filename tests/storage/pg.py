@@ -107,8 +107,12 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def start_cluster() -> Cluster:
-    """Makes and starts a new cluster; calls unavailable() when that cannot be done here."""
+def start_cluster(durable: bool = False) -> Cluster:
+    """Makes and starts a new cluster; calls unavailable() when that cannot be done here.
+
+    Tests run it without flushing to disk, which only a crash of the machine would show; durable keeps
+    PostgreSQL's own settings, for measuring speed as a real server would give it.
+    """
     bin_dir = find_bin_dir()
     if bin_dir is None or shutil.which("psql") is None:
         unavailable("PostgreSQL (initdb, pg_ctl, postgres, psql) is not installed")
@@ -142,10 +146,9 @@ def start_cluster() -> Cluster:
     hba = data / "pg_hba.conf"
     rules = f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n"
     hba.write_text("local all all trust\n" + rules)
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off "
-        "-c max_connections=200"
-    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c full_page_writes=off"
     log = folder / "server.log"
     _run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start"])
     cluster = Cluster(folder, port, bin_dir, as_user)
