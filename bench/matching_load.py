@@ -12,6 +12,7 @@ from bench.synthetic import synthetic_knowledge
 from bench.workload import misspell
 from bot.config import MatchingConfig
 from bot.knowledge.model import Knowledge
+from bot.matching.index import wordings
 from bot.matching.matcher import Matcher
 
 # Each round asks every question once more, with fresh slips so no cached correction hides the cost.
@@ -31,8 +32,8 @@ class MatchingResult:
 
 
 def phrasing_count(knowledge: Knowledge) -> int:
-    """Returns how many distinct wordings (canonical question and examples) the answers hold."""
-    return sum(len({a.question, *a.examples}) for a in knowledge.answers.values())
+    """Returns how many distinct wordings the matcher scores: questions, examples and asked questions."""
+    return sum(len(wordings(a)) for a in knowledge.answers.values())
 
 
 def _asked(knowledge: Knowledge, questions: Sequence[str], rng: random.Random) -> list[str]:

@@ -84,7 +84,7 @@ class Index:
         for number, answer in enumerate(answers):
             start = len(raw)
             raw.extend(
-                (number, wording, normaliser.normalise(wording).tokens) for wording in _wordings(answer)
+                (number, wording, normaliser.normalise(wording).tokens) for wording in wordings(answer)
             )
             entries.append(
                 IndexedEntry(answer.id, answer.topic, answer.question, tuple(range(start, len(raw))))
@@ -162,7 +162,8 @@ class Index:
         return found
 
 
-def _wordings(answer: AnswerEntry) -> list[str]:
+def wordings(answer: AnswerEntry) -> list[str]:
+    """Every distinct way an entry is asked: its question, its examples and the real questions asked of it."""
     # A real question is read with its line breaks as spaces, as a message is.
     asked = (" ".join(q.text.split()) for q in answer.asked)
     return list(dict.fromkeys(w for w in (answer.question, *answer.examples, *asked) if w.strip()))
