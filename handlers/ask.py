@@ -68,7 +68,7 @@ class AskJourney:
             return Outcome((await small_talk_reply(ctx, kind, text),), session)
         noted = note_facts(ctx, text, session)
         found = ctx.content.matcher.match(text) if text.strip() else None
-        if noted.line is not None and found is not None and found.status in ("no_match", "out_of_scope"):
+        if noted.line is not None and found is not None and _unanswered(ctx, found, session):
             return _noted_only(ctx, noted)  # they told us about themselves; "no answer" would be wrong
         several = _several_questions(ctx, text, noted.session)
         if several is not None:
@@ -134,6 +134,13 @@ def _shown(session: Session, entry_id: str) -> Session:
 def _rateable(session: Session) -> list[str]:
     found = session.data.get("rateable")
     return [item for item in found if isinstance(item, str)] if isinstance(found, list) else []
+
+
+def _unanswered(ctx: Context, found: Match, session: Session) -> bool:
+    """True when the message gets no answer: declined, or unmatched and not a follow-on of the last answer."""
+    if found.status == "out_of_scope":
+        return True
+    return found.status == "no_match" and _follow_on(ctx, found, session) is None
 
 
 def _follow_on(ctx: Context, found: Match, session: Session) -> AnswerEntry | None:
