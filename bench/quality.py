@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import yaml
 from rapidfuzz import fuzz, process, utils
 
@@ -192,10 +193,13 @@ def matcher_rankers(matcher: Matcher) -> dict[str, Ranker]:
 
     def semantic_rank(questions: Sequence[str]) -> list[Verdict]:
         entries = matcher.index.entries
+        starts = np.array([e.phrasings[0] for e in entries], dtype=np.intp)
         verdicts = []
         for question in questions:
             pieces = matcher.read(question).pieces
-            likeness = pieces[0].semantic if pieces else None
+            cosines = pieces[0].cosines if pieces else None
+            # The baseline stays the nearest phrasing alone, whatever likeness the bot fuses.
+            likeness = None if cosines is None else np.maximum.reduceat(cosines, starts)
             if likeness is None:
                 verdicts.append(Verdict("no_match", (), None))
                 continue

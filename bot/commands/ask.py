@@ -14,7 +14,7 @@ from bot.config import MatchingConfig, load_config
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import Knowledge
 from bot.matching.decide import OUT_OF_SCOPE_TOPIC, Candidate, Match
-from bot.matching.matcher import Matcher
+from bot.matching.matcher import SEMANTIC_TOP, Matcher
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -105,8 +105,8 @@ def _explain_best(match: Match, best: Candidate, knowledge: Knowledge, config: M
         f"          closest in words: {best.phrasing or '(no words in common)'} (lexical {best.lexical:.3f})",
         f"          closest in meaning: {best.semantic_phrasing or '-'} (cosine {best.semantic:.3f})",
         f"Score:    {best.score:.3f} = {config.fusion.lexical_weight:g} x lexical + "
-        f"{_semantic_weight(best, config):g} x likeness (the cosine above {config.fusion.semantic_floor:g}, "
-        "scaled to 0-1)",
+        f"{_semantic_weight(best, config):g} x likeness (the mean cosine of its "
+        f"{SEMANTIC_TOP} closest phrasings, above {config.fusion.semantic_floor:g}, scaled to 0-1)",
         f"          answer at {config.answer_threshold:.2f} or more and {config.answer_margin:.2f} ahead; "
         f"suggest at {config.suggest_threshold:.2f} or more",
     ]
