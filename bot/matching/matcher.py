@@ -124,22 +124,23 @@ class Matcher:
         whole = self.prepare(cleaned)
         if self._is_noise(whole, entities):
             return Reading(text, entities, (), frozenset())
-        clauses = split_clauses(cleaned)
-        clauses = clauses[:MAX_CLAUSES] if len(clauses) > 1 else []
-        # The model reads the whole message once: embedding every clause as well would cost several times
-        # as much for little gain, so each clause is read lexically against the message's likeness.
-        semantic = self._semantic([cleaned])[0]
+        clauses = self._clauses(cleaned)
+        # A question asked late in a long message, or one of several, is lost in the whole message's average
+        # (and cut off past the model's window), so each clause that asks is embedded too, in the same call,
+        # and read halfway between its own likeness and the whole message's, which keeps what the rest says
+        # ("I've never been to university. What routes are there for me?"). Its own likeness alone scored
+        # the same on the tuning part but lost that; a background clause keeps the whole message's.
+        asking = [clause for _, clause, _, asks in clauses if asks]
+        semantic = dict(zip([cleaned, *asking], self._semantic([cleaned, *asking]), strict=True))
         no_degree = entities.degree_class == "none"
         lexical = self._rank(whole, entities.routes, entities.degree_class)
-        pieces = [Evidence(cleaned, lexical, *semantic, whole=True)]
-        for order, clause in enumerate(clauses):
-            query = self.prepare(clause)
-            if not self._worth_scoring(query):
-                continue
+        pieces = [Evidence(cleaned, lexical, *semantic[cleaned], whole=True)]
+        for order, clause, query, asks in clauses:
             degree = "none" if no_degree else degree_class(clause)
-            share = CLAUSE_SHARE * (1.0 if clause_asks(cleaned, clause) else BACKGROUND_CLAUSE)
+            share = CLAUSE_SHARE * (1.0 if asks else BACKGROUND_CLAUSE)
             lexical = self._rank(query, self.finder.routes(clause), degree)
-            pieces.append(Evidence(clause, lexical, *semantic, False, order, share))
+            likeness = _halfway(semantic[cleaned], semantic[clause]) if asks else semantic[cleaned]
+            pieces.append(Evidence(clause, lexical, *likeness, False, order, share))
         return Reading(text, entities, tuple(pieces), self._ruled_out(whole))
 
     def decide(self, reading: Reading, config: MatchingConfig | None = None) -> Match:
@@ -161,7 +162,9 @@ class Matcher:
     def embed_ahead(self, texts: Sequence[str]) -> None:
         """Embeds messages before they are matched, in one batch, so matching them finds their vectors."""
         if self.encoder is not None:
-            self.encoder.prepare([clean(t) for t in texts if t])
+            cleaned = [clean(t) for t in texts if t]
+            asking = [c for text in cleaned for _, c, _, asks in self._clauses(text) if asks]
+            self.encoder.prepare([*cleaned, *asking])
 
     def prepare(self, text: str) -> Normalised:
         """Returns the scoring tokens of a text: stemmed, typos corrected, synonyms folded, no stop words."""
@@ -172,6 +175,16 @@ class Matcher:
             return None
         wordings = [p.wording for p in self.index.phrasings]
         return VectorCache(self.config.embedding_cache).vectors(self.encoder, wordings).astype(np.float64)
+
+    def _clauses(self, cleaned: str) -> list[tuple[int, str, Normalised, bool]]:
+        """The clauses worth scoring (none for one alone): place, text, tokens, and whether it asks."""
+        clauses = split_clauses(cleaned)
+        found = []
+        for order, clause in enumerate(clauses[:MAX_CLAUSES] if len(clauses) > 1 else []):
+            query = self.prepare(clause)
+            if self._worth_scoring(query):
+                found.append((order, clause, query, clause_asks(cleaned, clause)))
+        return found
 
     def _semantic(self, texts: list[str]) -> list[tuple[Floats | None, Floats | None]]:
         """Per text, every entry's likeness to it and every phrasing's cosine, from one encode call."""
@@ -256,6 +269,15 @@ class Matcher:
         if not any(t in self.index.weights for t in query.tokens):
             return True
         return not self._worth_scoring(query)
+
+
+def _halfway(
+    whole: tuple[Floats | None, Floats | None], own: tuple[Floats | None, Floats | None]
+) -> tuple[Floats | None, Floats | None]:
+    """The mean of the whole message's and a clause's own likeness and cosines."""
+    if whole[0] is None or whole[1] is None or own[0] is None or own[1] is None:
+        return whole
+    return (whole[0] + own[0]) / 2, (whole[1] + own[1]) / 2
 
 
 def _without(parts: list[Part], ruled_out: frozenset[str]) -> list[Part]:
