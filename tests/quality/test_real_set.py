@@ -113,7 +113,6 @@ def test_top3_meets_the_gate(verdicts: list[tuple[DevQuestion, Match]]) -> None:
     assert rate >= TOP3_GATE, _message("top-3", rate, TOP3_GATE, misses)
 
 
-@BELOW_GATE
 def test_questions_to_decline_are_declined(verdicts: list[tuple[DevQuestion, Match]]) -> None:
     to_decline = [(q, m) for q, m in verdicts if q.off_topic]
     rate, misses = _rate(to_decline, lambda _q, m: declined(m))
