@@ -1,12 +1,13 @@
 """The quality benchmark: the bot's question matching on labelled questions, beside its signals alone and
 simple baselines.
 
-Run it as `python bench/quality.py [--part tune|test|synthetic] [--dev PATH] [--misses]`. Over both parts of
-the real questions (tests/data/real_questions.yaml) and the synthetic set, it asks the bot's matcher (as
-`careers-bot ask` does) and scores the verdicts; then does the same for the bot's lexical matcher alone, its
-sentence-embedding model alone (nearest phrasing), BM25 over every phrasing, and rapidfuzz WRatio over the
-canonical questions. The tuning part's questions are also asked questions in knowledge/asked.yaml, so each is
-scored by systems built without its own page's questions (bench/heldout.py).
+Run it as `python bench/quality.py [--part tune|test|synthetic] [--dev PATH] [--misses] [--config PATH]`.
+Over both parts of the real questions (tests/data/real_questions.yaml) and the synthetic set, it asks the
+bot's matcher (as `careers-bot ask` does) and scores the verdicts; then does the same for the bot's lexical
+matcher alone, its sentence-embedding model alone (nearest phrasing), BM25 over every phrasing, and rapidfuzz
+WRatio over the canonical questions. The tuning part's questions are also asked questions in
+knowledge/asked.yaml, so each is scored by systems built without its own page's questions (bench/heldout.py).
+With --config, the matcher runs on the settings and knowledge that config file names.
 """
 
 from __future__ import annotations
@@ -388,11 +389,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--part", choices=PARTS, action="append", help="score only this set (repeat for more; default: all)"
     )
+    parser.add_argument(
+        "--config", type=Path, default=ROOT / "config.yaml", help="the config file (default: config.yaml)"
+    )
     args = parser.parse_args(argv)
     from bot.config import load_config
     from bot.knowledge.loader import load_knowledge
 
-    config = load_config(ROOT / "config.yaml", environ={})
+    config = load_config(args.config, environ={})
     knowledge = load_knowledge(config.knowledge_dir)
     rankers = rankers_for(knowledge, config.matching)
     sets = {

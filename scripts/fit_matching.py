@@ -2,6 +2,7 @@
 
     python scripts/fit_matching.py            # prints the best settings and their figures
     python scripts/fit_matching.py --write    # also writes them into config.yaml's fitted block
+    python scripts/fit_matching.py --config PATH   # fits on the knowledge that config names, writes there
 
 Only rows with `split: tune` in tests/data/real_questions.yaml are read: the test part is never used to choose
 anything. The tuning questions are also the asked questions of knowledge/asked.yaml, so each is read by a
@@ -11,7 +12,8 @@ written the way people type to a chatbot), each set counting half. Each combinat
 what its outcomes are worth to a person (VALUE below), and combinations that answer more than MAX_WRONG of the
 questions wrongly are refused. Each candidate weighting of the signals gets its best thresholds on a coarse
 grid, and the weighting that then does best on the gate's measures (right first, right in the top three,
-declined when it should be) is kept; its thresholds are then fitted on a fine grid.
+declined when it should be) is kept; its thresholds are then fitted on a fine grid. With --config PATH, the
+knowledge and settings of that config file are used, and --write writes there.
 """
 
 from __future__ import annotations
@@ -248,9 +250,10 @@ def write_config(settings: MatchingConfig, note: str, path: Path = CONFIG) -> No
 def main(argv: Sequence[str] | None = None) -> int:
     """Reads the tuning questions, fits, prints and optionally writes the settings."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--write", action="store_true", help="write the fitted settings into config.yaml")
+    parser.add_argument("--write", action="store_true", help="write the fitted settings into the config file")
+    parser.add_argument("--config", type=Path, default=CONFIG, help="the config file (default: config.yaml)")
     args = parser.parse_args(argv)
-    config = load_config(CONFIG, environ={})
+    config = load_config(args.config, environ={})
     tuning = load_tuning()
     questions = tuning + load_synthetic()
     matcher = HeldOutReadings(
@@ -277,8 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(tuning)} tuning questions held out by page and {len(questions) - len(tuning)} synthetic "
             f"(tuning top-1 {first:.1%})"
         )
-        write_config(settings, note)
-        print(f"written to {CONFIG}")
+        write_config(settings, note, args.config)
+        print(f"written to {args.config}")
     return 0
 
 
