@@ -43,6 +43,13 @@ class FusionConfig:
     # The likeness to the refusals' phrasings can count for more than to the answers', since a message
     # that reads like a current teacher's work problem seldom shares the refusals' words.
     out_of_scope_weight: float = 0.0
+    # How the clauses of a long message count beside the whole message (fitted too; these defaults are the
+    # values that were set by hand before): a clause's fused scores count clause_share, the whole message's
+    # for the same entries the rest; a clause that only gives background counts background_share of that
+    # again; an asking clause's likeness is clause_likeness its own and the rest the whole message's.
+    clause_share: float = 0.7
+    background_share: float = 0.8
+    clause_likeness: float = 0.5
 
 
 # The signals on their own, for tests and tools that want the lexical matcher alone.
@@ -315,6 +322,7 @@ def _shipped(base: Path, value: str) -> Path:
 
 def _fusion(section: _Section) -> FusionConfig:
     weight = (lambda v: 0.0 <= v <= 2.0, "must be between 0 and 2")
+    share = (lambda v: 0.0 <= v <= 1.0, "must be between 0 and 1")
     fusion = FusionConfig(
         lexical_weight=section.get("lexical_weight", float, *weight),
         semantic_weight=section.get("semantic_weight", float, *weight),
@@ -322,6 +330,9 @@ def _fusion(section: _Section) -> FusionConfig:
             "semantic_floor", float, lambda v: -1.0 <= v < 1.0, "must be from -1 to 1"
         ),
         out_of_scope_weight=section.get("out_of_scope_weight", float, *weight),
+        clause_share=section.get("clause_share", float, *share),
+        background_share=section.get("background_share", float, *share),
+        clause_likeness=section.get("clause_likeness", float, *share),
     )
     section.finish()
     return fusion

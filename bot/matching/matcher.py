@@ -36,12 +36,8 @@ MAX_CLAUSES = 8
 RANK_DEPTH = 6
 # A message needs this many informative words, unless it names a keyword or an entity.
 MIN_INFORMATIVE = 2
-# A clause that only gives background ("nursery fees are more than my rent") can match an entry well by
-# chance, so its scores count this share when the pieces of a message compete.
-BACKGROUND_CLAUSE = 0.8
-# A clause is read in the light of the whole message: its scores count this share, the whole message's
-# scores for the same entries the rest.
-CLAUSE_SHARE = 0.7
+# How much a clause's own scores and likeness count beside the whole message's is fitted with the fusion
+# weights (FusionConfig.clause_share, background_share and clause_likeness, by scripts/fit_matching.py).
 # The topic a named degree class points to: having none is its own topic, the rest are about entry.
 NO_DEGREE_TOPIC = "no_degree"
 DEGREE_CLASS_TOPIC = "entry_degree_class"
@@ -62,11 +58,13 @@ class Evidence:
 
     text: str
     lexical: tuple[Scored, ...]  # the entries sharing words with the piece, best first
-    semantic: Floats | None  # per entry, the mean cosine of its SEMANTIC_TOP closest phrasings, or None
-    cosines: Floats | None  # per phrasing, its cosine with the piece
+    # Per entry, the mean cosine of its SEMANTIC_TOP closest phrasings, or None; for an asking clause its own,
+    # blended with the whole message's when fused; for a background clause the whole message's.
+    semantic: Floats | None
+    cosines: Floats | None  # per phrasing, its cosine with the piece, read the same way
     whole: bool = False
     order: int = 0  # where the piece starts in the message
-    share: float = 1.0  # how much the piece's own scores count against the whole message's
+    asks: bool = True  # False for a clause that only gives background
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +124,10 @@ class Matcher:
             return Reading(text, entities, (), frozenset())
         clauses = self._clauses(cleaned)
         # A question asked late in a long message, or one of several, is lost in the whole message's average
-        # (and cut off past the model's window), so each clause that asks is embedded too, in the same call,
-        # and read halfway between its own likeness and the whole message's, which keeps what the rest says
-        # ("I've never been to university. What routes are there for me?"). Its own likeness alone scored
-        # the same on the tuning part but lost that; a background clause keeps the whole message's.
+        # (and cut off past the model's window), so each clause that asks is embedded too, in the same call;
+        # when fused it is read between its own likeness and the whole message's (clause_likeness), which
+        # keeps what the rest says ("I've never been to university. What routes are there for me?"). A
+        # background clause keeps the whole message's likeness.
         asking = [clause for _, clause, _, asks in clauses if asks]
         semantic = dict(zip([cleaned, *asking], self._semantic([cleaned, *asking]), strict=True))
         no_degree = entities.degree_class == "none"
@@ -137,10 +135,9 @@ class Matcher:
         pieces = [Evidence(cleaned, lexical, *semantic[cleaned], whole=True)]
         for order, clause, query, asks in clauses:
             degree = "none" if no_degree else degree_class(clause)
-            share = CLAUSE_SHARE * (1.0 if asks else BACKGROUND_CLAUSE)
             lexical = self._rank(query, self.finder.routes(clause), degree)
-            likeness = _halfway(semantic[cleaned], semantic[clause]) if asks else semantic[cleaned]
-            pieces.append(Evidence(clause, lexical, *likeness, False, order, share))
+            likeness = semantic[clause] if asks else semantic[cleaned]
+            pieces.append(Evidence(clause, lexical, *likeness, False, order, asks))
         return Reading(text, entities, tuple(pieces), self._ruled_out(whole))
 
     def decide(self, reading: Reading, config: MatchingConfig | None = None) -> Match:
@@ -152,10 +149,11 @@ class Matcher:
 
     def fuse(self, reading: Reading, fusion: FusionConfig) -> list[Part]:
         """Every piece's leading entries by fused score, ruled-out entries left out."""
-        fused = [self._fuse(piece, fusion) for piece in reading.pieces]
+        pieces = [_in_light(piece, reading.pieces[0], fusion.clause_likeness) for piece in reading.pieces]
+        fused = [self._fuse(piece, fusion) for piece in pieces]
         parts = [
-            Part(piece.text, self._ranked(piece, scores, fused[0]), whole=piece.whole, order=piece.order)
-            for piece, scores in zip(reading.pieces, fused, strict=True)
+            Part(piece.text, self._ranked(piece, own, fused[0], fusion), whole=piece.whole, order=piece.order)
+            for piece, own in zip(pieces, fused, strict=True)
         ]
         return _without(parts, reading.ruled_out)
 
@@ -212,10 +210,15 @@ class Matcher:
             scores += np.where(self._refusals, fusion.out_of_scope_weight, fusion.semantic_weight) * likeness
         return scores
 
-    def _ranked(self, piece: Evidence, scores: Floats, whole: Floats) -> tuple[Candidate, ...]:
+    def _ranked(
+        self, piece: Evidence, scores: Floats, whole: Floats, fusion: FusionConfig
+    ) -> tuple[Candidate, ...]:
         """The piece's leading entries as candidates; a clause is read in the light of the whole message."""
         if not piece.whole:
-            scores = piece.share * scores + (1 - CLAUSE_SHARE) * whole
+            # A clause that only gives background ("nursery fees are more than my rent") can match an entry
+            # well by chance, so its own scores count less when the pieces of a message compete.
+            share = fusion.clause_share * (1.0 if piece.asks else fusion.background_share)
+            scores = share * scores + (1 - fusion.clause_share) * whole
         lexical = {s.entry: s for s in piece.lexical}
         eligible = np.flatnonzero(scores > 0)
         chosen = eligible[np.argsort(-scores[eligible], kind="stable")][:RANK_DEPTH]
@@ -271,13 +274,14 @@ class Matcher:
         return not self._worth_scoring(query)
 
 
-def _halfway(
-    whole: tuple[Floats | None, Floats | None], own: tuple[Floats | None, Floats | None]
-) -> tuple[Floats | None, Floats | None]:
-    """The mean of the whole message's and a clause's own likeness and cosines."""
-    if whole[0] is None or whole[1] is None or own[0] is None or own[1] is None:
-        return whole
-    return (whole[0] + own[0]) / 2, (whole[1] + own[1]) / 2
+def _in_light(piece: Evidence, whole: Evidence, own: float) -> Evidence:
+    """An asking clause read between its own likeness and cosines (share own) and the whole message's."""
+    if piece.whole or not piece.asks or own == 1.0:
+        return piece
+    if piece.semantic is None or piece.cosines is None or whole.semantic is None or whole.cosines is None:
+        return piece
+    semantic = own * piece.semantic + (1 - own) * whole.semantic
+    return replace(piece, semantic=semantic, cosines=own * piece.cosines + (1 - own) * whole.cosines)
 
 
 def _without(parts: list[Part], ruled_out: frozenset[str]) -> list[Part]:

@@ -52,6 +52,10 @@ def test_secrets_come_from_the_environment() -> None:
     [
         ({"matching.answer_threshold": "high"}, None, "matching.answer_threshold"),
         ({"matching.answer_threshold": 1.5}, None, "matching.answer_threshold"),
+        ({"matching.fusion.clause_share": 1.2}, None, "matching.fusion.clause_share"),
+        ({"matching.fusion.background_share": -0.1}, None, "matching.fusion.background_share"),
+        ({"matching.fusion.clause_likeness": "half"}, None, "matching.fusion.clause_likeness"),
+        (None, "matching.fusion.clause_share", "matching.fusion.clause_share"),
         ({"digest.smtp.security": "ssl"}, None, "digest.smtp.security"),
         ({"digest.smtp.port": 70000}, None, "digest.smtp.port"),
         ({"telegram.mode": "push"}, None, "telegram.mode"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from matching_sample import ANSWERS, CONFIG, answer, knowledge
 
+from bot.config import LEXICAL_ONLY
 from bot.matching.matcher import Matcher, MatchStatus
 
 
@@ -55,6 +57,18 @@ def test_two_questions_offer_the_other_one(matcher: Matcher) -> None:
     found = {match.best.entry, *(c.entry for c in match.other_questions)}
     assert found == {"dbs-check", "bursary-amounts"}
     assert match.best.topic not in {c.topic for c in match.other_questions}
+
+
+def test_how_much_a_clause_counts_comes_from_the_config(matcher: Matcher) -> None:
+    reading = matcher.read("Do I need a DBS check before I start? Also, how much is the maths bursary?")
+    assert len(reading.pieces) == 3
+    whole_only = matcher.fuse(reading, replace(LEXICAL_ONLY, clause_share=0.0))
+    first = [(c.entry, c.score) for c in whole_only[0].ranked]
+    assert all([(c.entry, c.score) for c in part.ranked] == first for part in whole_only[1:])
+    alone = matcher.fuse(reading, replace(LEXICAL_ONLY, clause_share=1.0, background_share=1.0))
+    for piece, part in zip(reading.pieces[1:], alone[1:], strict=True):
+        own = {matcher.index.entries[s.entry].id: s.score for s in piece.lexical}
+        assert {c.entry: c.score for c in part.ranked} == pytest.approx(own, abs=1e-4)
 
 
 def test_entities_are_reported(matcher: Matcher) -> None:
