@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
-from botapi import WAIT, BotApiServer, Person
+from botapi import WAIT, BotApiServer, Person, free_port
 from conftest import bot_config, expected_texts, until
 
 from bot.app import open_app
@@ -18,12 +17,6 @@ from bot.config import Config
 from bot.core.engine import Engine
 
 SECRET = "s3cret-Token_for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_webhook_mode_answers_posted_updates(

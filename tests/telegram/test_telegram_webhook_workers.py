@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import yaml
-from botapi import TOKEN, WAIT, BotApiServer, Fault, Person
+from botapi import TOKEN, WAIT, BotApiServer, Fault, Person, free_port
 
 from bot.config import PASSWORD_VARIABLE
 from bot.storage.postgres import PostgresStore
@@ -27,12 +26,6 @@ PEOPLE = 5
 TURNS = 8  # each person's updates, posted one after another, to the two workers in turn
 EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 SENDS = ("sendMessage", "sendDocument")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_config(folder: Path, server: BotApiServer, database: str, port: int) -> Path:
