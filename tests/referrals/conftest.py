@@ -16,8 +16,9 @@ from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import DigestSettings, Knowledge
 from bot.referrals.model import Referral
 from bot.storage.sqlite import SqliteStore
+from tests.ports import free_port
 
-from .mailbox import Mailbox, free_port
+from .mailbox import Mailbox
 
 # Monday 23 November 2026, 10:00 in London (GMT, so also 10:00 UTC).
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

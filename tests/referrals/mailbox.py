@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
-
-
-def free_port() -> int:
-    """Returns a loopback port nothing is listening on (at the moment of asking)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

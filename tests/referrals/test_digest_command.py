@@ -22,9 +22,10 @@ from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import Knowledge
 from bot.referrals.model import ReferralStatus
 from bot.storage.sqlite import SqliteStore
+from tests.ports import free_port
 
 from .conftest import NOW, referral
-from .mailbox import Mailbox, free_port
+from .mailbox import Mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -25,9 +25,10 @@ from bot.referrals.ledger import DigestRunReport, Outcome, ProviderReport, run_d
 from bot.referrals.model import ReferralStatus
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
+from tests.ports import free_port
 
 from .conftest import NORTH, NOW, SOUTH, digest_settings, referral, smtp_config
-from .mailbox import Mailbox, free_port
+from .mailbox import Mailbox
 
 
 async def run(

@@ -16,7 +16,6 @@ import html
 import itertools
 import json
 import re
-import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -36,13 +35,6 @@ BOT_USER = {
 }
 MAX_TEXT = 4096
 WAIT = 40.0  # generous: the suite must pass on a loaded two-core machine
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now, for a webhook listener the test starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 MAX_CALLBACK_BYTES = 64

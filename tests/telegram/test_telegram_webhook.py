@@ -8,13 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
-from botapi import WAIT, BotApiServer, Person, free_port
+from botapi import WAIT, BotApiServer, Person
 from conftest import bot_config, expected_texts, until
 
 from bot.app import open_app
 from bot.channels.telegram import build_channel
 from bot.config import Config
 from bot.core.engine import Engine
+from tests.ports import free_port
 
 SECRET = "s3cret-Token_for-tests"
 

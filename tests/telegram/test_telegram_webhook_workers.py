@@ -13,10 +13,11 @@ from pathlib import Path
 
 import httpx
 import yaml
-from botapi import TOKEN, WAIT, BotApiServer, Fault, Person, free_port
+from botapi import TOKEN, WAIT, BotApiServer, Fault, Person
 
 from bot.config import PASSWORD_VARIABLE
 from bot.storage.postgres import PostgresStore
+from tests.ports import free_port
 from tests.storage.pg import PASSWORD, PASSWORD_USER, Cluster
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from browser import Browser
-from webserver import WebServer, free_port
+from webserver import WebServer
+
+from tests.ports import free_port
 
 
 @pytest.fixture

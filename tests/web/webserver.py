@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,11 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-cookie-key-not-for-use-anywhere-else"
 START_WAIT = 30.0
-
-
-def free_port() -> int:
-    """Returns a loopback port nobody is listening on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def write_config(folder: Path, database: str | None = None, **web: Any) -> Path:
