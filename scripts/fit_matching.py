@@ -10,12 +10,13 @@ matcher built without its own page's questions (bench/heldout.py). Every questio
 part). The thresholds are fitted on the synthetic set as well (tests/data/dev_questions.yaml, short questions
 written the way people type to a chatbot), each set counting half. Each combination of thresholds is scored by
 what its outcomes are worth to a person (VALUE below), and combinations that answer more than MAX_WRONG of the
-questions wrongly are refused. Each candidate weighting of the signals gets its best thresholds on a coarse
-grid, and the weighting that then does best on the gate's measures (right first, right in the top three,
-declined when it should be) is kept. Then how much a clause of a long message counts beside the whole message
-(clause_share, background_share, clause_likeness) is fitted one value at a time on the same measures, moving
-only for a clear gain; when any moves, the weighting is fitted again with them. The thresholds are then fitted
-on a fine grid. With --config PATH, the knowledge and settings of that config file are used and written.
+questions wrongly, or decline less than MIN_DECLINED of the questions to decline, are refused. Each candidate
+weighting of the signals gets its best thresholds on a coarse grid, and the weighting that then does best on
+the gate's measures (right first, right in the top three, declined when it should be) is kept. Then how much a
+clause of a long message counts beside the whole message (clause_share, background_share, clause_likeness) is
+fitted one value at a time on the same measures, moving only for a clear gain; when any moves, the weighting
+is fitted again with them. The thresholds are then fitted on a fine grid. With --config PATH, the knowledge
+and settings of that config file are used and written.
 """
 
 from __future__ import annotations
@@ -69,8 +70,10 @@ VALUE = {
     ("unanswerable", "suggested_wrong"): -0.1,
     ("unanswerable", "answered_wrong"): -2.0,
 }
-# The most a fitted setting may answer wrongly, as a share of all tuning questions.
+# The most a fitted setting may answer wrongly, as a share of all tuning questions, and the least share of
+# the questions to decline it must decline (or leave unanswered): the quality gate's own limits.
 MAX_WRONG = 0.05
+MIN_DECLINED = 0.80
 SEMANTIC_WEIGHTS = tuple(round(float(w), 2) for w in np.arange(0.0, 0.81, 0.1))
 SEMANTIC_FLOORS = (0.0, 0.2)
 # The refusals' weight, as a multiple of the answers' semantic weight.
@@ -185,7 +188,7 @@ def fit_fusion(
         if measure is not None and (best is None or (measure, -weight) > best[:2]):
             best = (measure, -weight, fusion)
     if best is None:
-        raise SystemExit("no setting answers few enough questions wrongly")
+        raise SystemExit("no setting answers few enough questions wrongly and declines enough")
     return best[2]
 
 
@@ -202,7 +205,7 @@ def fit_clauses(
     }
     current = coarse_measure(matcher, readings, questions, fusion)
     if current is None:
-        raise SystemExit("no setting answers few enough questions wrongly")
+        raise SystemExit("no setting answers few enough questions wrongly and declines enough")
     for _ in range(CLAUSE_SWEEPS):
         moved = False
         for name, values in grids.items():
@@ -274,20 +277,25 @@ def fit_thresholds(
             outcome(q, decide(r.question, parts, r.entities, settings))
             for q, (r, parts) in zip(questions, fused, strict=True)
         ]
-        worth = [_worth(questions, outcomes, real) for real in {q.real for q in questions}]
-        if any(wrong > MAX_WRONG for _, wrong in worth):
+        worth = [set_worth(questions, outcomes, real) for real in {q.real for q in questions}]
+        if any(wrong > MAX_WRONG or declined < MIN_DECLINED for _, wrong, declined in worth):
             continue
-        value = sum(v for v, _ in worth) / len(worth)
+        value = sum(v for v, _, _ in worth) / len(worth)
         if best is None or value > best[0] + 1e-12:
             best = (value, settings)
     return None if best is None else (best[1], best[0])
 
 
-def _worth(questions: Sequence[Question], outcomes: Sequence[str], real: bool) -> tuple[float, float]:
-    """The mean worth of one set's outcomes, and the share of its questions answered wrongly."""
+def set_worth(
+    questions: Sequence[Question], outcomes: Sequence[str], real: bool
+) -> tuple[float, float, float]:
+    """The mean worth of one set's outcomes, the share of its questions answered wrongly, and the share of
+    its questions to decline that were declined or left unanswered."""
     mine = [(q, o) for q, o in zip(questions, outcomes, strict=True) if q.real == real]
     value = sum(VALUE[q.need, o] for q, o in mine) / len(mine)
-    return value, sum(o == "answered_wrong" for _, o in mine) / len(mine)
+    declining = [o in ("refused", "unsure") for q, o in mine if q.need == "decline"]
+    declined = sum(declining) / len(declining) if declining else 1.0
+    return value, sum(o == "answered_wrong" for _, o in mine) / len(mine), declined
 
 
 def write_config(settings: MatchingConfig, note: str, path: Path = CONFIG) -> None:
