@@ -394,11 +394,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     from bot.config import load_config
+    from bot.errors import BotError
     from bot.knowledge.loader import load_knowledge
 
-    config = load_config(args.config, environ={})
-    knowledge = load_knowledge(config.knowledge_dir)
-    rankers = rankers_for(knowledge, config.matching)
+    try:
+        config = load_config(args.config, environ={})
+        knowledge = load_knowledge(config.knowledge_dir)
+        rankers = rankers_for(knowledge, config.matching)
+    except BotError as exc:  # a missing model, or knowledge with errors (`careers-bot check` lists them)
+        print(f"quality: {exc}", file=sys.stderr)
+        return 2
     sets = {
         "tune": ("Real questions, tuning part (each page held out)", lambda: load_dev_set(REAL, "tune")),
         "test": ("Real questions, test part", lambda: load_dev_set(REAL, "test")),

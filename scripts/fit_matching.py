@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.heldout import HeldOutReadings, fold_matchers  # noqa: E402
 from bot.config import FusionConfig, MatchingConfig, load_config  # noqa: E402
+from bot.errors import BotError  # noqa: E402
 from bot.knowledge.loader import load_knowledge  # noqa: E402
 from bot.matching.decide import Match, MatchStatus, decide  # noqa: E402
 from bot.matching.matcher import Reading  # noqa: E402
@@ -332,13 +333,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write the fitted settings into the config file")
     parser.add_argument("--config", type=Path, default=CONFIG, help="the config file (default: config.yaml)")
     args = parser.parse_args(argv)
-    config = load_config(args.config, environ={})
     tuning = load_tuning()
     questions = tuning + load_synthetic()
-    matcher = HeldOutReadings(
-        fold_matchers(load_knowledge(config.knowledge_dir), config.matching),
-        [(q.text, q.url) for q in questions],
-    )
+    try:
+        config = load_config(args.config, environ={})
+        matcher = HeldOutReadings(
+            fold_matchers(load_knowledge(config.knowledge_dir), config.matching),
+            [(q.text, q.url) for q in questions],
+        )
+    except BotError as exc:  # a missing model, or knowledge with errors (`careers-bot check` lists them)
+        print(f"fit_matching: {exc}", file=sys.stderr)
+        return 2
     readings = matcher.readings
     fusion = fit_fusion(matcher, readings, questions)
     clauses = fit_clauses(matcher, readings, questions, fusion)
