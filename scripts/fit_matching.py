@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.heldout import HeldOutReadings, fold_matchers  # noqa: E402
+from bench.quality import DECLINED_GATE, WRONG_CEILING  # noqa: E402
 from bot.config import FusionConfig, MatchingConfig, load_config  # noqa: E402
 from bot.errors import BotError  # noqa: E402
 from bot.knowledge.loader import load_knowledge  # noqa: E402
@@ -73,8 +74,8 @@ VALUE = {
 }
 # The most a fitted setting may answer wrongly, as a share of all tuning questions, and the least share of
 # the questions to decline it must decline (or leave unanswered): the quality gate's own limits.
-MAX_WRONG = 0.05
-MIN_DECLINED = 0.80
+MAX_WRONG = WRONG_CEILING
+MIN_DECLINED = DECLINED_GATE
 SEMANTIC_WEIGHTS = tuple(round(float(w), 2) for w in np.arange(0.0, 0.81, 0.1))
 SEMANTIC_FLOORS = (0.0, 0.2)
 # The refusals' weight, as a multiple of the answers' semantic weight.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from bench.quality import DevQuestion, load_dev_set
+from bench.quality import DECLINED_GATE, TOP1_GATE, TOP3_GATE, WRONG_CEILING, DevQuestion, load_dev_set
 from bot.matching.decide import Match, MatchStatus
 from tests.quality.test_dev_set import declined, got, top1_hit, top3_hit
 
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 
 REAL = Path(__file__).resolve().parent.parent / "data" / "real_questions.yaml"
 
-# The bar for understanding real people, on the test part.
-TOP1_GATE = 0.70
-TOP3_GATE = 0.85
-DECLINED_GATE = 0.80
-WRONG_CEILING = 0.05
 # The set has to stay big and broad enough for the figures to mean something.
 MIN_QUESTIONS = 400
 MIN_TO_DECLINE = 60

@@ -35,8 +35,6 @@ BOT_USER = {
 }
 MAX_TEXT = 4096
 WAIT = 40.0  # generous: the suite must pass on a loaded two-core machine
-
-
 MAX_CALLBACK_BYTES = 64
 _TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre"}
 _TAGS |= {"blockquote", "tg-emoji"}
