@@ -56,8 +56,24 @@ def probe(turns: int, cold: bool = False) -> dict[str, float]:
         "load_seconds": loaded - imported,
         "turns": turns,
         "turn_seconds": time.perf_counter() - loaded,
-        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "max_rss_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """Returns this process's own peak resident memory in MB.
+
+    getrusage's ru_maxrss is no good here: a started process's figure begins at what its starter held when it
+    forked, so under bench/run.py it reported the benchmark's own memory. VmHWM in /proc is the peak
+    of this program's memory alone; where there is no /proc, ru_maxrss is the fallback.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str]) -> int:
