@@ -66,7 +66,6 @@ class Encoder:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self.dimensions = int(self._session.get_outputs()[0].shape[-1])
         self._memo: OrderedDict[str, Vectors] = OrderedDict()

@@ -21,4 +21,3 @@ def test_a_started_probe_does_not_count_its_starters_memory() -> None:
         check=True,
     )
     assert float(done.stdout) < HELD_MB / 2
-    del held
